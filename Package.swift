@@ -1,0 +1,55 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "kvmmigrate",
+    products: [
+        .library(name: "Libvirt", targets: ["Libvirt"]),
+        .library(name: "Migration", targets: ["Migration"]),
+        .library(name: "Cluster", targets: ["Cluster"]),
+        .executable(name: "kvmmigrate", targets: ["kvmmigrate"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
+    ],
+    targets: [
+        // The only place C enters the package.
+        .systemLibrary(
+            name: "CLibvirt",
+            pkgConfig: "libvirt",
+            providers: [.apt(["libvirt-dev"]), .yum(["libvirt-devel"]), .brew(["libvirt"])]
+        ),
+        .target(
+            name: "Libvirt",
+            dependencies: ["CLibvirt"],
+            swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
+        ),
+        .target(
+            name: "Migration",
+            dependencies: ["Libvirt", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "Cluster",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
+        .executableTarget(
+            name: "kvmmigrate",
+            dependencies: [
+                "Libvirt", "Migration", "Cluster",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),
+        .testTarget(name: "MigrationTests", dependencies: ["Migration", "Libvirt"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
+        .testTarget(name: "kvmmigrateTests", dependencies: ["kvmmigrate", "Migration", "Libvirt"]),
+        .testTarget(name: "LabTests", dependencies: ["Libvirt", "Migration", "Cluster"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

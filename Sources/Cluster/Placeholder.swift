@@ -1,0 +1,1 @@
+// The PRIMECLUSTER layer; its parsers land in the next commit.

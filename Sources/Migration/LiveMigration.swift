@@ -1,0 +1,189 @@
+import Foundation
+import Libvirt
+import Logging
+import Synchronization
+
+/// Runs one prepared migration: starts it on its own thread, watches it through job statistics and events,
+/// aborts it on request, and reports how it ended and where the guest runs now.
+public final class LiveMigration: Sendable {
+    public let prepared: PreparedMigration
+    private let state = Mutex(State())
+
+    private struct State {
+        var finished = false
+        var abortReason: String?
+        var aborting = false
+    }
+
+    public init(_ prepared: PreparedMigration) {
+        self.prepared = prepared
+    }
+
+    /// Asks libvirt to abort the migration job; the guest keeps running on the source.
+    ///
+    /// Safe to call from any thread, any number of times, before or while the migration runs. The job may not
+    /// exist yet when this is called (the migration is still being set up): the abort is retried until the job
+    /// takes it or the migration ends.
+    public func requestAbort(reason: String) {
+        let start: Bool = self.state.withLock { state in
+            if state.abortReason == nil { state.abortReason = reason }
+            guard !state.finished, !state.aborting else { return false }
+            state.aborting = true
+            return true
+        }
+        guard start else { return }
+        let domain = self.prepared.domain
+        let thread = Thread { [self] in
+            // virDomainAbortJob fails with "no job is active" until the migration job exists; keep trying.
+            for _ in 0..<600 {
+                if self.state.withLock({ $0.finished }) { return }
+                if (try? domain.abortJob()) != nil { return }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+        }
+        thread.name = "abort migration"
+        thread.start()
+    }
+
+    /// Whether an abort was requested.
+    public var abortRequested: Bool { self.state.withLock { $0.abortReason != nil } }
+
+    /// Runs the migration to its end.
+    ///
+    /// Cancelling the calling task aborts the migration (as ``requestAbort(reason:)`` does) and still waits for
+    /// libvirt to finish, so the report always says where the guest runs.
+    ///
+    /// - Parameters:
+    ///   - pollInterval: How often job statistics are read (one cheap RPC each).
+    ///   - logger: Debug messages.
+    ///   - onProgress: Called with each observation, from a background task.
+    public func run(
+        pollInterval: Duration = .milliseconds(250), logger: Logger,
+        onProgress: @escaping @Sendable (MigrationProgress) -> Void = { _ in }
+    ) async -> MigrationReport {
+        let prepared = self.prepared
+        let domain = prepared.domain
+        let request = prepared.request
+        let tracker = LockedValue(ProgressTracker())
+        let clock = ContinuousClock()
+        let start = clock.now
+        let startedAt = Date()
+
+        let lifecycle = try? prepared.source.lifecycleEvents(for: domain)
+        let iterations = try? prepared.source.migrationIterationEvents(for: domain)
+        let completions = try? prepared.source.jobCompletedEvents(for: domain)
+        let completedEvent = LockedValue<JobStats?>(nil)
+        let watchers = Task {
+            await withTaskGroup(of: Void.self) { group in
+                if let lifecycle {
+                    group.addTask { for await event in lifecycle { tracker.withLock { $0.note(event) } } }
+                }
+                if let iterations {
+                    group.addTask {
+                        for await event in iterations { tracker.withLock { $0.note(iteration: event.iteration) } }
+                    }
+                }
+                if let completions {
+                    group.addTask {
+                        for await event in completions { completedEvent.withLock { $0 = event.statistics } }
+                    }
+                }
+            }
+        }
+        let poller = Task {
+            while !Task.isCancelled {
+                if let statistics = try? domain.jobStats() {
+                    let elapsed = clock.now - start
+                    if let progress = tracker.withLock({ $0.update(statistics, elapsed: elapsed) }) {
+                        onProgress(progress)
+                    }
+                }
+                try? await Task.sleep(for: pollInterval)
+            }
+        }
+
+        if let downtime = request.maximumDowntime, !request.offline {
+            do { try domain.setMaximumDowntime(downtime) } catch {
+                logger.debug("Could not set the maximum downtime", metadata: ["error": "\(error)"])
+            }
+        }
+        logger.debug(
+            "Starting migration",
+            metadata: ["domain": "\(prepared.domainName)", "destination": "\(request.destinationURI)"])
+        let result: Result<Void, LibvirtError> = await withTaskCancellationHandler {
+            await runOnDedicatedThread(named: "migrate \(prepared.domainName)") {
+                do throws(LibvirtError) {
+                    try domain.migrate(
+                        to: request.destinationURI, parameters: request.parameters, flags: request.flags)
+                    return .success(())
+                } catch {
+                    return .failure(error)
+                }
+            }
+        } onCancel: {
+            self.requestAbort(reason: "cancelled")
+        }
+        let totalTime = clock.now - start
+        self.state.withLock { $0.finished = true }
+        poller.cancel()
+
+        // The completed job's statistics: read on the source, kept for later readers (`virsh domjobinfo
+        // --completed` shows the same numbers). A transient domain is gone from the source after success;
+        // then the JOB_COMPLETED event carries them.
+        var completed: JobStats? = nil
+        if case .success = result {
+            completed = try? domain.jobStats(completed: true, keepCompleted: true)
+            if completed?.type != .completed || completed?.downtime == nil {
+                for _ in 0..<20 where completedEvent.withLock({ $0 }) == nil {
+                    try? await Task.sleep(for: .milliseconds(100))
+                }
+                completed = completedEvent.withLock { $0 } ?? completed
+            }
+        }
+        watchers.cancel()
+
+        let location = await Self.locate(prepared)
+        let abortReason = self.state.withLock { $0.abortReason }
+        let outcome: MigrationOutcome
+        let errorMessage: String?
+        switch result {
+        case .success:
+            outcome = .completed
+            errorMessage = nil
+        case .failure(let error):
+            outcome = error.code == .operationAborted ? .aborted : .failed
+            errorMessage = error.message
+            logger.debug("Migration ended with an error", metadata: ["error": "\(error.message)"])
+        }
+        return MigrationReport(
+            outcome: outcome, domainName: prepared.domainName, domainUUID: prepared.domainUUID,
+            sourceURI: request.sourceURI, destinationURI: request.destinationURI,
+            sourceHostname: prepared.sourceHostname, destinationHostname: prepared.destinationHostname,
+            startedAt: startedAt, totalTime: totalTime, completedStatistics: completed,
+            memoryPassesSeen: tracker.withLock { $0.memoryPasses }, location: location,
+            errorMessage: errorMessage, abortReason: abortReason)
+    }
+
+    /// Asks both daemons for the domain's state, by UUID (the domain may have a new name on the destination).
+    public static func locate(_ prepared: PreparedMigration) async -> DomainLocation {
+        let uuid = prepared.domainUUID
+        return await runOnDedicatedThread(named: "locate domain") {
+            var problems: [String] = []
+            func state(on connection: Connection, _ role: String) -> DomainStateInfo? {
+                do throws(LibvirtError) {
+                    return try connection.domain(uuid: uuid).state()
+                } catch where error.code == .noDomain {
+                    return nil
+                } catch {
+                    problems.append("\(role): \(error.message)")
+                    return nil
+                }
+            }
+            let source = state(on: prepared.source, "source")
+            let destination = state(on: prepared.destination, "destination")
+            return DomainLocation(
+                sourceState: source, destinationState: destination,
+                problem: problems.isEmpty ? nil : problems.joined(separator: "; "))
+        }
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import Libvirt
+
+/// A migration that passed its pre-flight checks: both daemons answered, the domain exists and is in the right
+/// state, and the destination has no domain in the way. Nothing has been changed on any host.
+public struct PreparedMigration: Sendable {
+    public var request: MigrationRequest
+    /// The connection to the source daemon, kept open for the migration and its monitoring.
+    public var source: Connection
+    /// A read-only connection to the destination daemon, to check where the guest runs afterwards.
+    public var destination: Connection
+    /// The domain on the source.
+    public var domain: Domain
+    /// The domain's name on the source (the request may have named it by UUID).
+    public var domainName: String
+    public var domainUUID: String
+    /// The domain's state on the source before the migration.
+    public var initialState: DomainStateInfo
+    /// The domain's memory, in KiB.
+    public var memoryKiB: UInt64
+    public var sourceHostname: String
+    public var destinationHostname: String
+}
+
+/// The checks made before a migration starts: each failure means "refused, nothing changed".
+public enum MigrationPreflight {
+    /// Opens both connections and checks the request against them.
+    ///
+    /// Blocking libvirt calls run on their own threads.
+    ///
+    /// - Throws: ``MigrationError`` with a refusal code: ``MigrationError/Code/invalidURI``,
+    ///   ``MigrationError/Code/hostUnreachable``, ``MigrationError/Code/domainNotFound``,
+    ///   ``MigrationError/Code/domainNotRunning``, ``MigrationError/Code/destinationHasDomain`` or
+    ///   ``MigrationError/Code/sameHost``.
+    public static func prepare(_ request: MigrationRequest) async throws(MigrationError) -> PreparedMigration {
+        try request.validate()
+        async let sourceResult = Self.open(request.sourceURI, role: "source", readOnly: false)
+        async let destinationResult = Self.open(request.destinationURI, role: "destination", readOnly: true)
+        let source = try await sourceResult.get()
+        let destination = try await destinationResult.get()
+        try? source.setKeepAlive(interval: .seconds(5), count: 6)
+        try? destination.setKeepAlive(interval: .seconds(5), count: 6)
+        return try self.check(request, source: source, destination: destination)
+    }
+
+    private static func open(_ uri: String, role: String, readOnly: Bool) async -> Result<Connection, MigrationError> {
+        await runOnDedicatedThread(named: "connect \(role)") {
+            do throws(LibvirtError) {
+                return .success(try Connection(uri: uri, readOnly: readOnly))
+            } catch {
+                let code: MigrationError.Code =
+                    error.code == .invalidArgument || error.message.contains("parse") ? .invalidURI : .hostUnreachable
+                return .failure(
+                    MigrationError(code, "cannot connect to the \(role) \(uri): \(error.message)", underlying: error))
+            }
+        }
+    }
+
+    /// The checks that need both connections. Synchronous: each call is one short RPC.
+    static func check(_ request: MigrationRequest, source: Connection, destination: Connection)
+        throws(MigrationError) -> PreparedMigration
+    {
+        func wrap<T>(_ what: String, _ body: () throws(LibvirtError) -> T) throws(MigrationError) -> T {
+            do throws(LibvirtError) { return try body() } catch {
+                throw MigrationError(.hostUnreachable, "\(what): \(error.message)", underlying: error)
+            }
+        }
+        let sourceHost = try wrap("cannot read the source host's capabilities") { () throws(LibvirtError) in
+            HostIdentity(capabilities: try source.capabilities(), hostname: try source.hostname())
+        }
+        let destinationHost = try wrap("cannot read the destination host's capabilities") {
+            () throws(LibvirtError) in
+            HostIdentity(capabilities: try destination.capabilities(), hostname: try destination.hostname())
+        }
+        if sourceHost.isSameHost(as: destinationHost) {
+            throw MigrationError(
+                .sameHost,
+                "the destination \(request.destinationURI) is the source host itself (\(sourceHost.hostname), "
+                    + "host UUID \(sourceHost.uuid ?? "?"))")
+        }
+
+        let domain: Domain
+        do throws(LibvirtError) {
+            domain = try source.domain(nameOrUUID: request.domain)
+        } catch where error.code == .noDomain {
+            throw MigrationError(
+                .domainNotFound, "no domain '\(request.domain)' on the source \(request.sourceURI)", underlying: error)
+        } catch {
+            throw MigrationError(.hostUnreachable, "cannot look up '\(request.domain)': \(error.message)")
+        }
+        let name = domain.name
+        let (uuid, state, info) = try wrap("cannot read the state of '\(name)'") { () throws(LibvirtError) in
+            (try domain.uuid(), try domain.state(), try domain.info())
+        }
+        if request.offline {
+            if state.isActive {
+                throw MigrationError(.domainNotRunning, "domain '\(name)' is \(state.state): --offline needs it shut off")
+            }
+        } else if state.state != .running && state.state != .paused && state.state != .blocked {
+            throw MigrationError(
+                .domainNotRunning,
+                "domain '\(name)' is \(state.state) on the source: a live migration needs it running "
+                    + "(use --offline to move a stopped domain's definition)")
+        }
+
+        // The destination must not have an active domain of the same name or UUID. A shut-off definition of
+        // the same UUID is what libvirt overwrites on a persistent migration back, so only active ones block.
+        let destinationName = request.destinationName
+        let clash = try wrap("cannot list the destination's domains") { () throws(LibvirtError) in
+            try destination.allDomains().first { other in
+                (other.name == destinationName || (try? other.uuid()) == uuid) && ((try? other.isActive()) ?? false)
+            }
+        }
+        if let clash {
+            throw MigrationError(
+                .destinationHasDomain,
+                "the destination \(request.destinationURI) already runs a domain '\(clash.name)' "
+                    + (clash.name == destinationName ? "of that name" : "with the same UUID \(uuid)"))
+        }
+        return PreparedMigration(
+            request: request, source: source, destination: destination, domain: domain, domainName: name,
+            domainUUID: uuid, initialState: state, memoryKiB: info.maximumMemoryKiB,
+            sourceHostname: sourceHost.hostname, destinationHostname: destinationHost.hostname)
+    }
+}
+
+/// Who a libvirt daemon's host is: its host UUID (from the capabilities XML) and host name.
+struct HostIdentity: Hashable {
+    var uuid: String?
+    var hostname: String
+
+    init(capabilities: String, hostname: String) {
+        self.uuid = Self.hostUUID(inCapabilities: capabilities)
+        self.hostname = hostname
+    }
+
+    /// Two daemons are the same host when their host UUIDs match (libvirt refuses to migrate between them).
+    func isSameHost(as other: HostIdentity) -> Bool {
+        if let uuid = self.uuid, let otherUUID = other.uuid { return uuid == otherUUID }
+        return self.hostname == other.hostname
+    }
+
+    /// The text of `<host><uuid>…</uuid>` in a capabilities document.
+    static func hostUUID(inCapabilities xml: String) -> String? {
+        guard let host = xml.range(of: "<host>"),
+            let open = xml.range(of: "<uuid>", range: host.upperBound..<xml.endIndex),
+            let close = xml.range(of: "</uuid>", range: open.upperBound..<xml.endIndex)
+        else { return nil }
+        return String(xml[open.upperBound..<close.lowerBound]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import Libvirt
+
+/// How a migration ended.
+public enum MigrationOutcome: String, Sendable, Hashable, Codable {
+    /// The guest runs on the destination.
+    case completed
+    /// The migration was aborted on request; the guest keeps running on the source.
+    case aborted
+    /// libvirt reported a failure.
+    case failed
+}
+
+/// Where the guest runs after the migration, as both daemons report it.
+public struct DomainLocation: Sendable, Hashable {
+    /// The domain's state on the source, or `nil` when the source no longer knows it.
+    public var sourceState: DomainStateInfo?
+    /// The domain's state on the destination, or `nil` when the destination does not know it.
+    public var destinationState: DomainStateInfo?
+    /// Set when a daemon could not be asked.
+    public var problem: String?
+
+    public init(sourceState: DomainStateInfo?, destinationState: DomainStateInfo?, problem: String? = nil) {
+        self.sourceState = sourceState
+        self.destinationState = destinationState
+        self.problem = problem
+    }
+
+    /// Where the guest's one running copy is.
+    public var summary: Summary {
+        let onSource = self.sourceState?.isActive ?? false
+        let onDestination = self.destinationState?.isActive ?? false
+        switch (onSource, onDestination) {
+        case (true, false): return .source
+        case (false, true): return .destination
+        case (true, true): return .both
+        case (false, false): return self.problem == nil ? .nowhere : .unknown
+        }
+    }
+
+    public enum Summary: String, Sendable, Hashable, Codable {
+        case source, destination, both, nowhere, unknown
+    }
+}
+
+/// What a migration did, for the final report and `--json`.
+public struct MigrationReport: Sendable {
+    public var outcome: MigrationOutcome
+    public var domainName: String
+    public var domainUUID: String
+    public var sourceURI: String
+    public var destinationURI: String
+    public var sourceHostname: String
+    public var destinationHostname: String
+    public var startedAt: Date
+    /// Wall time from the start of the migration call to its return, as this tool measured it.
+    public var totalTime: Duration
+    /// The statistics of the completed job (real downtime, setup time, data, passes), when libvirt had them.
+    public var completedStatistics: JobStats?
+    /// The memory passes seen while the migration ran.
+    public var memoryPassesSeen: Int?
+    public var location: DomainLocation
+    /// Why the migration did not complete, in libvirt's words.
+    public var errorMessage: String?
+    /// Set when an abort was requested, and why.
+    public var abortReason: String?
+
+    public init(
+        outcome: MigrationOutcome, domainName: String, domainUUID: String, sourceURI: String, destinationURI: String,
+        sourceHostname: String, destinationHostname: String, startedAt: Date, totalTime: Duration,
+        completedStatistics: JobStats?, memoryPassesSeen: Int?, location: DomainLocation, errorMessage: String?,
+        abortReason: String?
+    ) {
+        self.outcome = outcome
+        self.domainName = domainName
+        self.domainUUID = domainUUID
+        self.sourceURI = sourceURI
+        self.destinationURI = destinationURI
+        self.sourceHostname = sourceHostname
+        self.destinationHostname = destinationHostname
+        self.startedAt = startedAt
+        self.totalTime = totalTime
+        self.completedStatistics = completedStatistics
+        self.memoryPassesSeen = memoryPassesSeen
+        self.location = location
+        self.errorMessage = errorMessage
+        self.abortReason = abortReason
+    }
+
+    /// The real downtime (from the completed job, never the running estimate).
+    public var downtime: Duration? { self.completedStatistics?.downtime }
+    public var setupTime: Duration? { self.completedStatistics?.setupTime }
+    /// QEMU's own time for the migration job.
+    public var migrationJobTime: Duration? { self.completedStatistics?.timeElapsed }
+    public var dataTransferredBytes: UInt64? {
+        self.completedStatistics?.dataProcessed ?? self.completedStatistics?.memoryProcessed
+    }
+    public var memoryPasses: Int? {
+        self.completedStatistics?.memoryIteration.map { Int(clamping: $0) } ?? self.memoryPassesSeen
+    }
+
+    /// Data transferred divided by QEMU's job time.
+    public var averageThroughputBytesPerSecond: UInt64? {
+        guard let bytes = self.dataTransferredBytes, let time = self.migrationJobTime ?? Optional(self.totalTime)
+        else { return nil }
+        let milliseconds = time / .milliseconds(1)
+        guard milliseconds > 0 else { return nil }
+        return UInt64(Double(bytes) / (Double(milliseconds) / 1000))
+    }
+}

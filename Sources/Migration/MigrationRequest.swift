@@ -1,0 +1,108 @@
+import Foundation
+import Libvirt
+
+/// Everything the user asked for: which domain moves where, and how.
+public struct MigrationRequest: Sendable, Hashable {
+    /// The domain's name or UUID on the source.
+    public var domain: String
+    /// The source daemon's URI, as this tool reaches it.
+    public var sourceURI: String
+    /// The destination daemon's URI, as the source daemon (and this tool) reach it.
+    public var destinationURI: String
+    /// Move a stopped domain's definition only (`--offline`).
+    public var offline: Bool
+    /// Define the domain persistently on the destination (`--persistent`).
+    public var persistent: Bool
+    /// Remove the source's definition after success (`--undefine-source`).
+    public var undefineSource: Bool
+    /// Compress the migration data (`--compressed`; libvirt's default method, XBZRLE).
+    public var compressed: Bool
+    /// Throttle the guest's CPUs when the migration does not converge (`--auto-converge`).
+    public var autoConverge: Bool
+    /// Allow a switch to post-copy (`--postcopy`).
+    public var postCopy: Bool
+    /// Carry the data through the daemons' connection (`--tunnelled`).
+    public var tunnelled: Bool
+    /// The longest pause the guest may see at the switch-over (`--max-downtime`).
+    public var maximumDowntime: Duration?
+    /// Typed parameters: new name, migration URI, bandwidth, parallel connections.
+    public var parameters: MigrationParameters
+
+    public init(
+        domain: String, sourceURI: String, destinationURI: String, offline: Bool = false, persistent: Bool = false,
+        undefineSource: Bool = false, compressed: Bool = false, autoConverge: Bool = false, postCopy: Bool = false,
+        tunnelled: Bool = false, maximumDowntime: Duration? = nil, parameters: MigrationParameters = .init()
+    ) {
+        self.domain = domain
+        self.sourceURI = sourceURI
+        self.destinationURI = destinationURI
+        self.offline = offline
+        self.persistent = persistent
+        self.undefineSource = undefineSource
+        self.compressed = compressed
+        self.autoConverge = autoConverge
+        self.postCopy = postCopy
+        self.tunnelled = tunnelled
+        self.maximumDowntime = maximumDowntime
+        self.parameters = parameters
+    }
+
+    /// The libvirt flags for this request. Peer-to-peer is always used (``Domain/migrate(to:parameters:flags:)``).
+    public var flags: MigrationFlags {
+        var flags: MigrationFlags = self.offline ? [.offline, .persistOnDestination] : [.live]
+        if self.persistent { flags.insert(.persistOnDestination) }
+        if self.undefineSource { flags.insert(.undefineSource) }
+        if self.compressed { flags.insert(.compressed) }
+        if self.autoConverge { flags.insert(.autoConverge) }
+        if self.postCopy { flags.insert(.postCopy) }
+        if self.tunnelled { flags.insert(.tunnelled) }
+        if (self.parameters.parallelConnections ?? 0) > 0 { flags.insert(.parallel) }
+        return flags
+    }
+
+    /// The name the domain will have on the destination.
+    public var destinationName: String {
+        self.parameters.destinationName ?? self.domain
+    }
+
+    /// Checks what can be checked without any host: URIs well-formed, options compatible.
+    ///
+    /// - Throws: ``MigrationError`` with ``MigrationError/Code/invalidURI`` or ``MigrationError/Code/invalidRequest``.
+    public func validate() throws(MigrationError) {
+        guard !self.domain.isEmpty else { throw MigrationError(.invalidRequest, "the domain name is empty") }
+        try Self.validateLibvirtURI(self.sourceURI, role: "source")
+        try Self.validateLibvirtURI(self.destinationURI, role: "destination")
+        if self.sourceURI == self.destinationURI {
+            throw MigrationError(.sameHost, "the destination \(self.destinationURI) is the source itself")
+        }
+        if let uri = self.parameters.migrationURI {
+            guard let url = URL(string: uri), url.scheme != nil, url.host != nil else {
+                throw MigrationError(.invalidURI, "malformed migration URI '\(uri)': expected e.g. tcp://10.0.0.2")
+            }
+        }
+        if self.tunnelled && (self.parameters.parallelConnections ?? 0) > 0 {
+            throw MigrationError(.invalidRequest, "--tunnelled and --parallel cannot be combined")
+        }
+        if self.offline && (self.postCopy || self.autoConverge || self.compressed) {
+            throw MigrationError(.invalidRequest, "--offline moves only the definition: no live-migration options")
+        }
+        if let name = self.parameters.destinationName, name.isEmpty {
+            throw MigrationError(.invalidRequest, "--dname must not be empty")
+        }
+        if let bandwidth = self.parameters.bandwidthMiBPerSecond, bandwidth == 0 {
+            throw MigrationError(.invalidRequest, "--bandwidth must be at least 1 MiB/s")
+        }
+    }
+
+    /// A libvirt URI needs a scheme such as `qemu`, `qemu+tcp` or `qemu+ssh` and, for the system instance, a
+    /// path.
+    static func validateLibvirtURI(_ uri: String, role: String) throws(MigrationError) {
+        guard let url = URL(string: uri), let scheme = url.scheme, !scheme.isEmpty,
+            scheme.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" }),
+            uri.contains(":/")
+        else {
+            throw MigrationError(
+                .invalidURI, "malformed \(role) URI '\(uri)': expected e.g. qemu+tcp://host/system or qemu:///system")
+        }
+    }
+}

@@ -1,0 +1,156 @@
+import ArgumentParser
+import Foundation
+import Libvirt
+import Migration
+import Testing
+
+@testable import kvmmigrate
+
+@Suite struct MigrateCommandParsingTests {
+    @Test func everyOptionOfTheIssueParses() throws {
+        let command = try #require(
+            try KVMMigrate.parseAsRoot([
+                "migrate", "domain1", "qemu+tcp://10.77.0.2/system", "-c", "qemu+tcp://10.77.0.1/system",
+                "--persistent", "--undefine-source", "--dname", "moved", "--migrate-uri", "tcp://10.77.0.2",
+                "--bandwidth", "120", "--max-downtime", "300", "--parallel", "4", "--compressed", "--auto-converge",
+                "--json",
+            ]) as? KVMMigrate.Migrate)
+        let request = command.request
+        #expect(request.domain == "domain1")
+        #expect(request.sourceURI == "qemu+tcp://10.77.0.1/system")
+        #expect(request.destinationURI == "qemu+tcp://10.77.0.2/system")
+        #expect(request.parameters.destinationName == "moved")
+        #expect(request.parameters.migrationURI == "tcp://10.77.0.2")
+        #expect(request.parameters.bandwidthMiBPerSecond == 120)
+        #expect(request.parameters.parallelConnections == 4)
+        #expect(request.maximumDowntime == .milliseconds(300))
+        #expect(request.flags == [.live, .persistOnDestination, .undefineSource, .compressed, .autoConverge, .parallel])
+        #expect(command.output.json)
+    }
+
+    @Test func offlineImpliesPersistent() throws {
+        let command = try #require(
+            try KVMMigrate.parseAsRoot(["migrate", "d", "qemu+tcp://b/system", "--offline"]) as? KVMMigrate.Migrate)
+        #expect(command.request.flags == [.offline, .persistOnDestination])
+    }
+
+    @Test(arguments: [
+        ["migrate", "d", "qemu+tcp://b/system", "--bandwidth", "0"],
+        ["migrate", "d", "qemu+tcp://b/system", "--bandwidth", "-5"],
+        ["migrate", "d", "qemu+tcp://b/system", "--parallel", "0"],
+        ["migrate", "d", "qemu+tcp://b/system", "--max-downtime", "0"],
+        ["migrate", "d", "qemu+tcp://b/system", "--offline", "--auto-converge"],
+        ["migrate", "", "qemu+tcp://b/system"],
+        ["migrate", "d"],
+        ["migrate", "d", "qemu+tcp://b/system", "--no-such-flag"],
+    ])
+    func badCommandLinesExitWithUsageCode(arguments: [String]) {
+        do {
+            _ = try KVMMigrate.parseAsRoot(arguments)
+            Issue.record("\(arguments) parsed")
+        } catch {
+            #expect(KVMMigrate.exitCode(for: error) == .validationFailure)
+            let message = KVMMigrate.message(for: error)
+            #expect(!message.isEmpty)
+        }
+    }
+
+    @Test func helpDocumentsEveryExitCode() {
+        let help = KVMMigrate.helpMessage()
+        for code in ["0 ", "1 ", "2 ", "3 ", "4 ", "5 ", "7 ", "64 "] {
+            #expect(help.contains("  \(code)"), "exit code \(code) missing from --help")
+        }
+    }
+}
+
+@Suite struct MigrateOutputTests {
+    private func report(
+        outcome: MigrationOutcome = .completed,
+        location: DomainLocation = DomainLocation(
+            sourceState: DomainStateInfo(state: .shutOff, reason: 4),
+            destinationState: DomainStateInfo(state: .running, reason: 2))
+    ) -> MigrationReport {
+        var stats = JobStats(type: .completed)
+        stats.downtime = .milliseconds(37)
+        stats.setupTime = .milliseconds(9)
+        stats.timeElapsed = .milliseconds(500)
+        stats.dataProcessed = 50 << 20
+        stats.memoryIteration = 3
+        return MigrationReport(
+            outcome: outcome, domainName: "domain1", domainUUID: "6b3c7a1e-0000-4000-8000-000000000001",
+            sourceURI: "qemu+tcp://10.77.0.1/system", destinationURI: "qemu+tcp://10.77.0.2/system",
+            sourceHostname: "hostA", destinationHostname: "hostB", startedAt: Date(timeIntervalSince1970: 0),
+            totalTime: .milliseconds(2412), completedStatistics: outcome == .completed ? stats : nil,
+            memoryPassesSeen: 2, location: location, errorMessage: outcome == .completed ? nil : "operation aborted",
+            abortReason: outcome == .aborted ? "SIGINT" : nil)
+    }
+
+    @Test func jsonIsOneDocumentWithUnitsInKeyNames() throws {
+        let report = self.report()
+        let text = MigrateDocument(report: report, exitCode: report.exitCode).json()
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(object["schema_version"] as? Int == 1)
+        #expect(object["outcome"] as? String == "completed")
+        #expect(object["exit_code"] as? Int == 0)
+        #expect(object["downtime_milliseconds"] as? Int == 37)
+        #expect(object["setup_time_milliseconds"] as? Int == 9)
+        #expect(object["total_time_milliseconds"] as? Int == 2412)
+        #expect(object["migration_time_milliseconds"] as? Int == 500)
+        #expect(object["data_transferred_bytes"] as? Int == 50 << 20)
+        #expect(object["memory_passes"] as? Int == 3)
+        #expect(object["average_throughput_bytes_per_second"] as? Int == 100 << 20)
+        #expect(object["running_on"] as? String == "destination")
+        #expect(object["started_at"] as? String == "1970-01-01T00:00:00Z")
+        let destination = try #require(object["destination"] as? [String: Any])
+        #expect(destination["hostname"] as? String == "hostB")
+        #expect(destination["domain_state"] as? String == "running (migrated)")
+        let domain = try #require(object["domain"] as? [String: Any])
+        #expect(domain["name"] as? String == "domain1")
+    }
+
+    @Test func refusalsAreJSONToo() throws {
+        let request = MigrationRequest(domain: "ghost", sourceURI: "qemu:///system", destinationURI: "qemu+tcp://b/system")
+        let error = MigrationError(.domainNotFound, "no domain 'ghost' on the source qemu:///system")
+        let text = MigrateDocument(error: error, request: request, exitCode: error.exitCode).json()
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(object["outcome"] as? String == "refused")
+        #expect(object["exit_code"] as? Int == 2)
+        let errorPart = try #require(object["error"] as? [String: Any])
+        #expect(errorPart["code"] as? String == "domain-not-found")
+    }
+
+    @Test func exitCodesSayHowItEnded() {
+        #expect(self.report().exitCode == .success)
+        let onSource = DomainLocation(
+            sourceState: DomainStateInfo(state: .running, reason: 6), destinationState: nil)
+        #expect(self.report(outcome: .aborted, location: onSource).exitCode.rawValue == 3)
+        #expect(self.report(outcome: .failed, location: onSource).exitCode.rawValue == 4)
+        let both = DomainLocation(
+            sourceState: DomainStateInfo(state: .running, reason: 1),
+            destinationState: DomainStateInfo(state: .running, reason: 2))
+        #expect(self.report(location: both).exitCode.rawValue == 7)
+        #expect(self.report(location: DomainLocation(sourceState: nil, destinationState: nil)).exitCode.rawValue == 7)
+        #expect(MigrationError(.hostUnreachable, "x").exitCode.rawValue == 5)
+        #expect(MigrationError(.destinationHasDomain, "x").exitCode.rawValue == 2)
+        #expect(MigrationError(.sameHost, "x").exitCode.rawValue == 2)
+        #expect(MigrationError(.domainNotRunning, "x").exitCode.rawValue == 2)
+    }
+
+    @Test func textReportNamesTheRealDowntimeAndWhereTheGuestRuns() {
+        let text = self.report().text
+        #expect(text.hasPrefix("Migrated domain1 from hostA to hostB."))
+        #expect(text.contains("downtime         37 ms"))
+        #expect(text.contains("running on       hostB (qemu+tcp://10.77.0.2/system), running (migrated)"))
+        #expect(text.contains("memory passes    3"))
+        #expect(text.contains("data transferred 50.0 MiB"))
+    }
+
+    @Test func progressLineShowsPhaseDataRateAndTime() {
+        let line = ProgressDisplay.line(
+            for: MigrationProgress(
+                phase: .preCopy(pass: 2), elapsed: .milliseconds(3_200), dataProcessedBytes: 120 << 20,
+                dataRemainingBytes: 12 << 20, throughputBytesPerSecond: 1 << 30, memoryPass: 2,
+                dirtyRateBytesPerSecond: 30 << 20, fractionDone: 0.45, expectedDowntime: nil))
+        #expect(line == "memory pass 2 │ 120.0 MiB sent, 12.0 MiB left │ 1.0 GiB/s │ dirty 30.0 MiB/s │  45% │ 00:03.2")
+    }
+}
