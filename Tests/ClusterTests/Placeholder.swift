@@ -1,1 +1,0 @@
-// The PRIMECLUSTER layer; its parsers land in the next commit.
