@@ -16,7 +16,8 @@ struct KVMMigrate: AsyncParsableCommand {
               3   aborted on request (Ctrl-C, SIGTERM): the guest keeps running on the source
               4   the migration failed: the guest keeps running on the source
               5   a host could not be reached, or a libvirt URI is malformed: nothing changed
-              7   the guest's location needs attention (running on both hosts, on none, or unknown)
+              7   the guest's location needs attention: running on both hosts, on none, unknown, or not \
+            where libvirt's answer says
               64  invalid command line
             """,
         version: "0.1.0",

@@ -91,20 +91,24 @@ extension MigrationReport {
         switch (self.outcome, self.location.summary) {
         case (_, .both), (_, .nowhere), (_, .unknown): .needsAttention
         case (.completed, .destination): .success
-        case (.completed, .source): .needsAttention
-        case (.aborted, _): .aborted
-        case (.failed, _): .migrationFailed
+        // libvirt's word and the hosts' disagree: the operator must look.
+        case (.completed, .source), (.aborted, .destination), (.failed, .destination): .needsAttention
+        case (.aborted, .source): .aborted
+        case (.failed, .source): .migrationFailed
         }
     }
 
     /// The final report for a terminal.
     var text: String {
-        let headline: String
+        var headline: String
         switch self.outcome {
         case .completed: headline = "Migrated \(self.domainName) from \(self.sourceHostname) to \(self.destinationHostname)."
         case .aborted:
             headline = "Migration of \(self.domainName) aborted\(self.abortReason.map { " (\($0))" } ?? "")."
         case .failed: headline = "Migration of \(self.domainName) failed: \(self.errorMessage ?? "unknown error")"
+        }
+        if self.outcome != .completed, self.location.summary == .destination {
+            headline += "\n  libvirt reported the migration unfinished, but the guest runs on the destination."
         }
         let runningOn: String
         switch self.location.summary {

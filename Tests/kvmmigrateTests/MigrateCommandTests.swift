@@ -125,6 +125,11 @@ import Testing
             sourceState: DomainStateInfo(state: .running, reason: 6), destinationState: nil)
         #expect(self.report(outcome: .aborted, location: onSource).exitCode.rawValue == 3)
         #expect(self.report(outcome: .failed, location: onSource).exitCode.rawValue == 4)
+        let onDestination = DomainLocation(
+            sourceState: DomainStateInfo(state: .shutOff, reason: 4),
+            destinationState: DomainStateInfo(state: .running, reason: 2))
+        #expect(self.report(outcome: .failed, location: onDestination).exitCode.rawValue == 7)
+        #expect(self.report(outcome: .failed, location: onDestination).text.contains("runs on the destination"))
         let both = DomainLocation(
             sourceState: DomainStateInfo(state: .running, reason: 1),
             destinationState: DomainStateInfo(state: .running, reason: 2))
