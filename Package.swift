@@ -33,6 +33,7 @@ let package = Package(
         .target(
             name: "Cluster",
             dependencies: [
+                "Libvirt", "Migration",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
@@ -47,7 +48,7 @@ let package = Package(
         ),
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "Libvirt"]),
-        .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Migration", "Libvirt"]),
         .testTarget(name: "kvmmigrateTests", dependencies: ["kvmmigrate", "Migration", "Libvirt"]),
         .testTarget(name: "LabTests", dependencies: ["Libvirt", "Migration", "Cluster"]),
     ],
