@@ -45,6 +45,10 @@ extension MigrationError {
         public static let migrationFailed = Code(rawValue: "migration-failed")
         /// Where the guest runs could not be established.
         public static let stateUnknown = Code(rawValue: "state-unknown")
+        /// The operation journal could not be read or written.
+        public static let journal = Code(rawValue: "journal")
+        /// Another operation on the same cluster or domain is running, or was left unfinished.
+        public static let operationInProgress = Code(rawValue: "operation-in-progress")
 
         public var description: String { self.rawValue }
 
