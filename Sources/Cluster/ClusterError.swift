@@ -49,6 +49,15 @@ public struct ClusterError: Error, Sendable, Hashable, CustomStringConvertible {
         /// The cluster, or part of it, is not in the state an operation needs.
         public static let notHealthy = Code(rawValue: "notHealthy")
 
+        /// The operation journal could not be written, or another operation holds it.
+        public static let journal = Code(rawValue: "journal")
+
+        /// The calling task was cancelled while a remote command ran (its ssh was killed).
+        public static let cancelled = Code(rawValue: "cancelled")
+
+        /// libvirt could not say where a domain runs.
+        public static let domainLocation = Code(rawValue: "domainLocation")
+
         /// Matches an error against a code, so that `catch ClusterError.Code.duplicateKey` works.
         public static func ~= (code: Code, error: any Error) -> Bool {
             (error as? ClusterError)?.code == code
