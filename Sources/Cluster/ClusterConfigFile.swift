@@ -155,6 +155,15 @@ public struct ClusterConfigFile: Sendable, Hashable {
     /// - Throws: ``ClusterError`` with `.invalidValue` for a name that is empty or holds blanks, quotes or starts
     ///   with `#`, or a value with a line break or both kinds of quote; with `.malformedFile` if appending would
     ///   make more than 100 pairs.
+    /// The file without the line of `name`; the file itself when it has none. Every other line is kept.
+    ///
+    /// Restores a file in which kvmmigrate had added `CLUSTER_TIMEOUT`.
+    public func removingValue(for name: String) -> ClusterConfigFile {
+        var copy = self
+        copy.lines.removeAll { $0.name == name }
+        return copy
+    }
+
     public func settingValue(_ value: String, for name: String) throws(ClusterError) -> ClusterConfigFile {
         try Self.validateName(name)
         if value.contains(where: \.isNewline) {

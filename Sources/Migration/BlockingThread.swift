@@ -2,7 +2,7 @@ import Foundation
 
 /// Runs blocking work (a libvirt call that waits on the network) on a new thread and suspends the caller
 /// until it returns, so the cooperative thread pool never blocks.
-func runOnDedicatedThread<Value: Sendable>(
+public func runOnDedicatedThread<Value: Sendable>(
     named name: String, _ body: @escaping @Sendable () -> Value
 ) async -> Value {
     await withCheckedContinuation { continuation in
@@ -13,7 +13,7 @@ func runOnDedicatedThread<Value: Sendable>(
 }
 
 /// Like ``runOnDedicatedThread(named:_:)`` for work that throws.
-func runOnDedicatedThread<Value: Sendable, Failure: Error>(
+public func runOnDedicatedThread<Value: Sendable, Failure: Error>(
     named name: String, throwing body: @escaping @Sendable () throws(Failure) -> Value
 ) async throws(Failure) -> Value {
     let result: Result<Value, Failure> = await runOnDedicatedThread(named: name) {

@@ -15,13 +15,15 @@ struct KVMMigrate: AsyncParsableCommand {
             runs a domain of that name or UUID, destination is the source, contradictory options
               3   aborted on request (Ctrl-C, SIGTERM): the guest keeps running on the source
               4   the migration failed: the guest keeps running on the source
-              5   a host could not be reached, or a libvirt URI is malformed: nothing changed
+              5   a host or node could not be reached, or a libvirt URI is malformed: nothing changed
+              6   the guest cluster is not healthy afterwards: a node not restored (run kvmmigrate recover) \
+            or an SF agent not TestWorked/InitWorked
               7   the guest's location needs attention: running on both hosts, on none, unknown, or not \
             where libvirt's answer says
               64  invalid command line
             """,
         version: "0.1.0",
-        subcommands: [Migrate.self]
+        subcommands: [Migrate.self, ClusterGroup.self, Recover.self]
     )
 }
 

@@ -1,6 +1,8 @@
 import ArgumentParser
+import Cluster
 import Foundation
 import Libvirt
+import Logging
 import Migration
 
 extension KVMMigrate {
@@ -52,7 +54,18 @@ extension KVMMigrate {
         @Flag(help: "Throttle the guest's CPUs when the migration does not converge.")
         var autoConverge = false
 
+        @Flag(help: "Run the PRIMECLUSTER steps around the migration: prepare every node, migrate, restore, verify.")
+        var cluster = false
+
+        @OptionGroup(title: "Cluster") var clusterOptions: ClusterOptions
+
+        @Flag(help: "With --cluster: let the nodes' own sfkvmmigrate -p/-u do the cluster steps (still verifies).")
+        var delegate = false
+
         @OptionGroup(title: "Output") var output: OutputOptions
+
+        /// Cluster mode: `--cluster`, or a cluster configuration named on the command line.
+        var clusterMode: Bool { self.cluster || self.clusterOptions.path != nil || self.delegate }
 
         func validate() throws {
             if self.domain.isEmpty { throw ValidationError("Name the domain to migrate.") }
@@ -69,6 +82,9 @@ extension KVMMigrate {
                 throw ValidationError("--offline moves only the definition: drop the live-migration options.")
             }
             if let dname = self.dname, dname.isEmpty { throw ValidationError("--dname must not be empty.") }
+            if self.clusterMode && self.dname != nil {
+                throw ValidationError("--dname cannot be used with --cluster: the SF agents name the domain.")
+            }
         }
 
         var request: MigrationRequest {
@@ -104,6 +120,10 @@ extension KVMMigrate {
                     request: request)
             }
 
+            if self.clusterMode {
+                try await self.runWithCluster(prepared, display: display, interrupts: interrupts, logger: logger)
+                return
+            }
             let migration = LiveMigration(prepared)
             interrupts.attach(migration)
             display.message(
@@ -116,6 +136,74 @@ extension KVMMigrate {
                 print(MigrateDocument(report: report, exitCode: exitCode).json())
             }
             ProgressDisplay.write(report.text + "\n")
+            if exitCode != .success { throw exitCode }
+        }
+
+        /// The migration inside the cluster steps: checks, prepare, migrate, restore (always), verify.
+        private func runWithCluster(
+            _ prepared: PreparedMigration, display: ProgressDisplay, interrupts: InterruptState, logger: Logger
+        ) async throws {
+            let configuration = self.clusterOptions.load(json: self.output.json, command: "migrate")
+            defer { configuration.ssh.closeSharedConnections() }
+            let request = prepared.request
+            guard
+                configuration.host(matching: request.destinationURI)
+                    ?? configuration.host(matching: prepared.destinationHostname) != nil
+            else {
+                self.fail(
+                    MigrationError(
+                        .invalidRequest,
+                        "the destination \(request.destinationURI) is not a host of the cluster configuration "
+                            + "\(self.clusterOptions.resolvedPath) (hosts: \(configuration.hosts.map(\.name).joined(separator: ", ")))"),
+                    request: request)
+            }
+            let operation = ClusterOperation(
+                configuration: configuration, configurationPath: self.clusterOptions.resolvedPath, logger: logger,
+                onEvent: { display.event($0) })
+            display.message("Checking and preparing the guest cluster for \(prepared.domainName)…")
+            let result: (MigrationReport?, ClusterOperation.Report)
+            do {
+                result = try await operation.run(
+                    domain: prepared.domainName, command: "migrate", sourceHost: prepared.sourceHostname,
+                    destinationURI: request.destinationURI, delegate: self.delegate
+                ) { () -> MigrationReport in
+                    let migration = LiveMigration(prepared)
+                    interrupts.attach(migration)
+                    display.message(
+                        "Migrating \(prepared.domainName) from \(prepared.sourceHostname) to \(prepared.destinationHostname)…")
+                    let report = await migration.run(logger: logger) { progress in display.show(progress) }
+                    display.clear()
+                    interrupts.restoring()
+                    display.message("Restoring the guest cluster…")
+                    return report
+                }
+            } catch {
+                ClusterOutput.fail(error, command: "migrate", json: self.output.json)
+            }
+            let (report, cluster) = result
+            let part = ClusterPart(cluster)
+            guard let report else {
+                // The prepare failed: nothing migrated; the restore undid the prepare.
+                let exitCode: ExitCode = cluster.healthy ? .refused : .clusterNotHealthy
+                if self.output.json {
+                    print(
+                        MigrateDocument(
+                            error: MigrationError(.invalidRequest, "preparing the cluster failed: \(cluster.prepareFailure ?? "")"),
+                            request: request, exitCode: exitCode, cluster: part
+                        ).json())
+                }
+                ProgressDisplay.write("Error: the migration did not start: \(cluster.prepareFailure ?? "the prepare failed")\n")
+                ProgressDisplay.write(part.text + "\n")
+                throw exitCode
+            }
+            var exitCode = report.exitCode
+            if exitCode != .needsAttention && !cluster.healthy { exitCode = .clusterNotHealthy }
+            if self.output.json {
+                var document = MigrateDocument(report: report, exitCode: exitCode)
+                document.cluster = part
+                print(document.json())
+            }
+            ProgressDisplay.write(report.text + "\n" + part.text + "\n")
             if exitCode != .success { throw exitCode }
         }
 

@@ -24,6 +24,8 @@ struct MigrateDocument: Encodable {
     var runningOn: String?
     var abortReason: String?
     var error: ErrorPart?
+    /// The PRIMECLUSTER part, with `--cluster`.
+    var cluster: ClusterPart?
 
     struct DomainPart: Encodable {
         var name: String
@@ -67,7 +69,8 @@ struct MigrateDocument: Encodable {
         }
     }
 
-    init(error: MigrationError, request: MigrationRequest, exitCode: ExitCode) {
+    init(error: MigrationError, request: MigrationRequest, exitCode: ExitCode, cluster: ClusterPart? = nil) {
+        self.cluster = cluster
         self.outcome = error.code == .hostUnreachable || error.code == .invalidURI ? "unreachable" : "refused"
         self.exitCode = exitCode.rawValue
         self.domain = DomainPart(name: request.domain, uuid: nil)
@@ -77,11 +80,7 @@ struct MigrateDocument: Encodable {
     }
 
     func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return String(decoding: (try? encoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+        JSONOutput.encode(self)
     }
 }
 

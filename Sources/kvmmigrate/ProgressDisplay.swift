@@ -1,3 +1,4 @@
+import Cluster
 import Foundation
 import Migration
 import Synchronization
@@ -69,6 +70,12 @@ final class ProgressDisplay: Sendable {
         guard self.style != .none else { return }
         self.clear()
         Self.write(self.style == .lines ? "\(Self.timestamp()) \(text)\n" : "\(text)\n")
+    }
+
+    /// A cluster step, as one line.
+    func event(_ event: ClusterEvent) {
+        let mark = event.failed ? "✗" : "✓"
+        self.message("  \(mark) \(event.node.map { "\($0): " } ?? "")\(event.message)")
     }
 
     /// Clears the live line, before the report is printed.

@@ -183,3 +183,16 @@ import Testing
         #expect((error?.description.count ?? .max) < 200)
     }
 }
+
+@Suite struct ClusterConfigFileRemovalTests {
+    @Test func removingAnAddedTimeoutGivesBackTheOriginalBytes() throws {
+        let original = "# CF settings\nCFCP \"cfcp\"\nCFSH 'cfsh'\n"
+        let file = try ClusterConfigFile(parsing: original)
+        let prepared = try file.settingClusterTimeout(600)
+        #expect(prepared.clusterTimeout == 600)
+        let restored = prepared.removingValue(for: "CLUSTER_TIMEOUT")
+        #expect(restored.rendered == original)
+        #expect(restored.clusterTimeout == 10)
+        #expect(file.removingValue(for: "CLUSTER_TIMEOUT").rendered == original)
+    }
+}

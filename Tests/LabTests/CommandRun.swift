@@ -26,9 +26,12 @@ final class RunningCommand: @unchecked Sendable {
     private var errorData = Data()
     private let readers = DispatchGroup()
 
-    init(_ executable: URL, _ arguments: [String]) throws {
+    init(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws {
         self.process.executableURL = executable
         self.process.arguments = arguments
+        if !environment.isEmpty {
+            self.process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         self.process.standardOutput = self.output
         self.process.standardError = self.error
         self.process.standardInput = FileHandle.nullDevice
@@ -59,7 +62,7 @@ final class RunningCommand: @unchecked Sendable {
     }
 }
 
-/// Runs `executable` with `arguments` to its end.
-func run(_ executable: URL, _ arguments: [String]) throws -> CommandRun {
-    try RunningCommand(executable, arguments).wait()
+/// Runs `executable` with `arguments` (and more environment variables) to its end.
+func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> CommandRun {
+    try RunningCommand(executable, arguments, environment: environment).wait()
 }

@@ -1,0 +1,212 @@
+import Foundation
+import Yams
+
+/// What kvmmigrate needs to know about a guest cluster that the cluster's own files do not say: how to reach
+/// each node over ssh, and each libvirt host's URI, its address as the guests' SF agents reach it and its host
+/// CF node name. Operators write it by hand, in YAML (see `Fixtures/cluster.yaml`).
+///
+/// Which nodes, domains, agents and weights exist is read from the nodes themselves (``ClusterTopology``).
+public struct ClusterConfiguration: Sendable, Hashable {
+    /// Guest mode (`sfkvmmigrate -g`) or host OS failover mode (also rewrites `SA_vmchkhost.cfg`).
+    public enum Mode: String, Sendable, Hashable, Codable {
+        case guest
+        case hostFailover = "host-failover"
+    }
+
+    /// A libvirt host a guest of the cluster may run on.
+    public struct Host: Sendable, Hashable {
+        /// The host OS's CF node name (host OS failover mode), or just its name.
+        public var name: String
+        /// The libvirt URI kvmmigrate uses for this host.
+        public var uri: String
+        /// The host OS's IP address as the guests' SF agents reach it.
+        public var address: String
+        /// The SF weight to give a guest running on this host, when the operator wants it changed.
+        public var weight: Int?
+
+        public init(name: String, uri: String, address: String, weight: Int? = nil) {
+            self.name = name
+            self.uri = uri
+            self.address = address
+            self.weight = weight
+        }
+    }
+
+    public var mode: Mode
+    /// How ssh reaches the nodes.
+    public var ssh: SSHOptions
+    /// CF node name → ssh destination (an alias of the ssh configuration, an address or `user@address`).
+    /// A node not listed is reached by its CF node name.
+    public var nodeDestinations: [String: String]
+    public var hosts: [Host]
+    /// The CF timeout, in seconds, while a guest migrates (`sfkvmmigrate -p` uses 600).
+    public var migrationClusterTimeout: Int
+    /// How long `verify` waits for every agent to show TestWorked and InitWorked.
+    public var verifyTimeout: Duration
+    /// How often the after-step is run again when an agent shows TestFailed or InitFailed.
+    public var verifyRetries: Int
+    /// Where the operation journal lives.
+    public var journalDirectory: String
+
+    public init(
+        mode: Mode = .guest, ssh: SSHOptions = SSHOptions(), nodeDestinations: [String: String] = [:],
+        hosts: [Host] = [], migrationClusterTimeout: Int = 600, verifyTimeout: Duration = .seconds(120),
+        verifyRetries: Int = 2, journalDirectory: String = "/var/lib/kvmmigrate/journal"
+    ) {
+        self.mode = mode
+        self.ssh = ssh
+        self.nodeDestinations = nodeDestinations
+        self.hosts = hosts
+        self.migrationClusterTimeout = migrationClusterTimeout
+        self.verifyTimeout = verifyTimeout
+        self.verifyRetries = verifyRetries
+        self.journalDirectory = journalDirectory
+    }
+
+    /// The ssh destination of a node.
+    public func destination(of node: String) -> String {
+        self.nodeDestinations[node] ?? node
+    }
+
+    /// The host with this libvirt URI, name or address.
+    public func host(matching text: String) -> Host? {
+        self.hosts.first { $0.uri == text } ?? self.hosts.first { $0.name == text }
+            ?? self.hosts.first { $0.address == text }
+    }
+}
+
+// MARK: - YAML
+
+extension ClusterConfiguration {
+    /// The default place of the configuration file.
+    public static let defaultPath = "/etc/kvmmigrate/cluster.yaml"
+
+    /// Reads and checks a configuration file.
+    ///
+    /// - Throws: ``ClusterError`` with ``ClusterError/Code/malformedFile`` naming the file and what is wrong.
+    public init(contentsOf path: String) throws(ClusterError) {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ClusterError(.malformedFile, "cannot read the cluster configuration: \(error.localizedDescription)", path: path)
+        }
+        do throws(ClusterError) {
+            try self.init(yaml: text)
+        } catch {
+            throw error.located(node: nil, path: path)
+        }
+    }
+
+    /// Parses a configuration from YAML text.
+    public init(yaml text: String) throws(ClusterError) {
+        let file: File
+        do {
+            file = try YAMLDecoder().decode(File.self, from: text)
+        } catch let error as DecodingError {
+            throw ClusterError(.malformedFile, Self.describe(error))
+        } catch {
+            throw ClusterError(.malformedFile, "not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
+        }
+        try self.init(file)
+    }
+
+    private init(_ file: File) throws(ClusterError) {
+        self.init()
+        if let mode = file.mode {
+            guard let parsed = Mode(rawValue: mode) else {
+                throw ClusterError(.invalidValue, "mode must be 'guest' or 'host-failover', not '\(mode)'")
+            }
+            self.mode = parsed
+        }
+        if let ssh = file.ssh {
+            self.ssh = SSHOptions(
+                configFile: ssh.config, user: ssh.user, identityFile: ssh.identity,
+                connectTimeout: .seconds(ssh.connectTimeout ?? 10), controlDirectory: nil,
+                extraOptions: ssh.options ?? [])
+        }
+        self.nodeDestinations = file.nodes ?? [:]
+        var names = Set<String>()
+        for host in file.hosts ?? [] {
+            guard !host.name.isEmpty, !host.uri.isEmpty, !host.address.isEmpty else {
+                throw ClusterError(.invalidValue, "every host needs a name, a uri and an address")
+            }
+            guard names.insert(host.name).inserted else {
+                throw ClusterError(.duplicateKey, "host '\(host.name)' is listed twice")
+            }
+            if let weight = host.weight, weight < 1 {
+                throw ClusterError(.invalidValue, "host '\(host.name)': weight must be at least 1")
+            }
+            self.hosts.append(Host(name: host.name, uri: host.uri, address: host.address, weight: host.weight))
+        }
+        guard !self.hosts.isEmpty else {
+            throw ClusterError(.invalidValue, "no hosts: list every libvirt host the cluster's guests may run on")
+        }
+        if let timeout = file.cfTimeout {
+            guard timeout > 10 else { throw ClusterError(.invalidValue, "cf-timeout must be more than 10 seconds") }
+            self.migrationClusterTimeout = timeout
+        }
+        if let verify = file.verify {
+            if let timeout = verify.timeout { self.verifyTimeout = .seconds(timeout) }
+            if let retries = verify.retries { self.verifyRetries = max(0, retries) }
+        }
+        if let journal = file.journal { self.journalDirectory = journal }
+    }
+
+    /// The file's shape, as YAML keys.
+    private struct File: Decodable {
+        var mode: String?
+        var ssh: SSH?
+        var nodes: [String: String]?
+        var hosts: [HostEntry]?
+        var cfTimeout: Int?
+        var verify: Verify?
+        var journal: String?
+
+        enum CodingKeys: String, CodingKey {
+            case mode, ssh, nodes, hosts, verify, journal
+            case cfTimeout = "cf-timeout"
+        }
+
+        struct SSH: Decodable {
+            var config: String?
+            var user: String?
+            var identity: String?
+            var connectTimeout: Int?
+            var options: [String]?
+            enum CodingKeys: String, CodingKey {
+                case config, user, identity, options
+                case connectTimeout = "connect-timeout"
+            }
+        }
+
+        struct HostEntry: Decodable {
+            var name: String
+            var uri: String
+            var address: String
+            var weight: Int?
+        }
+
+        struct Verify: Decodable {
+            var timeout: Int?
+            var retries: Int?
+        }
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+            return keys.isEmpty ? "the file" : keys.joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "\(path(context)): missing '\(key.stringValue)'"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "\(path(context)): \(context.debugDescription)"
+        case .dataCorrupted(let context):
+            return "\(path(context)): \(context.debugDescription)"
+        @unknown default:
+            return "malformed configuration"
+        }
+    }
+}

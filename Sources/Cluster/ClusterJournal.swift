@@ -1,0 +1,112 @@
+import Foundation
+import Migration
+import Synchronization
+
+/// Something that happened in a cluster operation, for progress output and the report.
+public struct ClusterEvent: Sendable, Hashable {
+    /// The node it happened on, or `nil` for the whole cluster.
+    public var node: String?
+    /// A stable step name: `sf-stopped`, `timeout-written`, `timeout-loaded`, `timeout-restored`, …
+    public var step: String
+    /// One line for the user.
+    public var message: String
+    public var failed: Bool
+
+    public init(node: String?, step: String, message: String, failed: Bool = false) {
+        self.node = node
+        self.step = step
+        self.message = message
+        self.failed = failed
+    }
+}
+
+/// Writes a cluster operation's progress to the durable journal before the next remote step starts, and
+/// reports each step.
+///
+/// Two test hooks, read from the environment, let the lab tests stop the tool at a chosen point:
+/// - `KVMMIGRATE_TEST_CRASH_AFTER_STEP=N`: after the Nth recorded step the process kills itself (SIGKILL), as a
+///   power loss would, to prove that `kvmmigrate recover` finishes an operation from any point;
+/// - `KVMMIGRATE_TEST_HOLD_AFTER_STEP=N:FILE`: after the Nth step it creates `FILE.held` and waits (at most
+///   two minutes) until `FILE` exists, so a test can cut a node's link in the middle of a prepare or restore.
+public final class ClusterJournal: Sendable {
+    private let handle: JournalHandle<ClusterOperationRecord>?
+    private let fallback: Mutex<ClusterOperationRecord>
+    private let onEvent: @Sendable (ClusterEvent) -> Void
+    private let crashAfterStep: Int?
+    private let holdAfterStep: (step: Int, file: String)?
+    private let stepsRecorded = Mutex(0)
+    private let events = Mutex<[ClusterEvent]>([])
+
+    /// - Parameters:
+    ///   - handle: The journal entry to keep up to date; `nil` keeps the record in memory only.
+    ///   - record: The record to start from when there is no handle.
+    public init(
+        handle: JournalHandle<ClusterOperationRecord>?, record: ClusterOperationRecord,
+        onEvent: @escaping @Sendable (ClusterEvent) -> Void = { _ in }
+    ) {
+        self.handle = handle
+        self.fallback = Mutex(handle?.record ?? record)
+        self.onEvent = onEvent
+        let environment = ProcessInfo.processInfo.environment
+        self.crashAfterStep = environment["KVMMIGRATE_TEST_CRASH_AFTER_STEP"].flatMap { Int($0) }
+        self.holdAfterStep = environment["KVMMIGRATE_TEST_HOLD_AFTER_STEP"].flatMap { value in
+            let parts = value.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, let step = Int(parts[0]) else { return nil }
+            return (step, String(parts[1]))
+        }
+    }
+
+    public var record: ClusterOperationRecord {
+        self.handle?.record ?? self.fallback.withLock { $0 }
+    }
+
+    /// Every event so far, in order.
+    public var history: [ClusterEvent] { self.events.withLock { $0 } }
+
+    /// Changes the record durably.
+    public func update(_ change: (inout ClusterOperationRecord) -> Void) throws(ClusterError) {
+        if let handle = self.handle {
+            do throws(MigrationError) {
+                try handle.update(change)
+            } catch {
+                throw ClusterError(.journal, "cannot write the operation journal: \(error.message)")
+            }
+        } else {
+            self.fallback.withLock { change(&$0) }
+        }
+    }
+
+    /// Records that `step` is done on `node` (durably), reports it, and applies the crash test hook.
+    public func done(_ step: String, on node: String, _ message: String) throws(ClusterError) {
+        try self.update { $0.markDone(step, on: node) }
+        self.report(ClusterEvent(node: node, step: step, message: message))
+        let count = self.stepsRecorded.withLock { count in
+            count += 1
+            return count
+        }
+        if let crashAfterStep = self.crashAfterStep, count == crashAfterStep {
+            kill(getpid(), SIGKILL)
+        }
+        if let hold = self.holdAfterStep, count == hold.step {
+            FileManager.default.createFile(atPath: hold.file + ".held", contents: nil)
+            for _ in 0..<1200 where !FileManager.default.fileExists(atPath: hold.file) {
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+        }
+    }
+
+    /// Reports an event without recording a step.
+    public func report(_ event: ClusterEvent) {
+        self.events.withLock { $0.append(event) }
+        self.onEvent(event)
+    }
+
+    /// Ends the operation: the record leaves the list of unfinished operations.
+    public func finish() throws(ClusterError) {
+        do throws(MigrationError) {
+            try self.handle?.finish()
+        } catch {
+            throw ClusterError(.journal, "cannot close the operation journal: \(error.message)")
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Logging
+
+/// One node of the guest cluster as kvmmigrate reaches it: its CF node name and its ssh destination.
+public struct ClusterNode: Sendable, Hashable {
+    /// The CF node name, for example `guest1`.
+    public var name: String
+    /// What ssh connects to.
+    public var destination: String
+    public var options: SSHOptions
+
+    public init(name: String, destination: String, options: SSHOptions) {
+        self.name = name
+        self.destination = destination
+        self.options = options
+    }
+
+    /// Runs a command on the node; a non-zero exit is a result.
+    public func run(_ arguments: [String], timeout: Duration = .seconds(60), logger: Logger) async throws(ClusterError)
+        -> RemoteResult
+    {
+        let command = RemoteCommand(
+            node: self.name, destination: self.destination, arguments: arguments, options: self.options)
+        return try await command.run(timeout: timeout, logger: logger)
+    }
+
+    /// Runs a command on the node and throws when it exits unsuccessfully.
+    @discardableResult
+    public func runChecked(_ arguments: [String], timeout: Duration = .seconds(60), logger: Logger)
+        async throws(ClusterError) -> String
+    {
+        let command = RemoteCommand(
+            node: self.name, destination: self.destination, arguments: arguments, options: self.options)
+        return try await command.run(timeout: timeout, logger: logger).check(command).standardOutput
+    }
+
+    /// A file's contents on the node, or `nil` when it does not exist.
+    public func read(_ path: String, logger: Logger) async throws(ClusterError) -> String? {
+        try await RemoteFile.read(path, on: self.name, destination: self.destination, options: self.options, logger: logger)
+    }
+
+    /// Replaces a file on the node atomically, keeping owner and mode; returns whether anything changed.
+    @discardableResult
+    public func write(_ contents: String, to path: String, logger: Logger) async throws(ClusterError) -> Bool {
+        try await RemoteFile.write(
+            Secret(contents), to: path, on: self.name, destination: self.destination, options: self.options,
+            logger: logger)
+    }
+
+    /// Reads, edits and writes back a file; returns whether anything changed. The edit sees the current text.
+    @discardableResult
+    public func edit(_ path: String, logger: Logger, _ change: (String) throws(ClusterError) -> String)
+        async throws(ClusterError) -> Bool
+    {
+        guard let text = try await self.read(path, logger: logger) else {
+            throw ClusterError(.malformedFile, "the file does not exist", node: self.name, path: path)
+        }
+        let changed: String
+        do throws(ClusterError) {
+            changed = try change(text)
+        } catch {
+            throw error.located(node: self.name, path: path)
+        }
+        guard changed != text else { return false }
+        return try await self.write(changed, to: path, logger: logger)
+    }
+}
+
+/// Runs `body` for every node at once and returns the results in the nodes' order.
+func forEachNode<Value: Sendable>(
+    _ nodes: [ClusterNode], _ body: @escaping @Sendable (ClusterNode) async -> Value
+) async -> [Value] {
+    await withTaskGroup(of: (Int, Value).self) { group in
+        for (index, node) in nodes.enumerated() {
+            group.addTask { (index, await body(node)) }
+        }
+        var results = [Value?](repeating: nil, count: nodes.count)
+        for await (index, value) in group { results[index] = value }
+        return results.map { $0! }
+    }
+}

@@ -1,0 +1,248 @@
+import Foundation
+import Libvirt
+import Logging
+import Migration
+
+/// A whole cluster-aware operation: the checks, the prepare, a body (the migration, or nothing for a prepare
+/// run by hand), and a restore that always runs once anything was prepared — on success, failure, abort,
+/// signal or timeout; after a crash, ``recover(configuration:configurationPath:logger:onEvent:)`` runs it.
+public struct ClusterOperation: Sendable {
+    public var configuration: ClusterConfiguration
+    public var configurationPath: String
+    public var logger: Logger
+    public var onEvent: @Sendable (ClusterEvent) -> Void
+
+    public init(
+        configuration: ClusterConfiguration, configurationPath: String, logger: Logger,
+        onEvent: @escaping @Sendable (ClusterEvent) -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.configurationPath = configurationPath
+        self.logger = logger
+        self.onEvent = onEvent
+    }
+
+    /// The journal store of this configuration.
+    public func journalStore() throws(ClusterError) -> JournalStore<ClusterOperationRecord> {
+        do throws(MigrationError) {
+            return try JournalStore(directory: URL(filePath: self.configuration.journalDirectory))
+        } catch {
+            throw ClusterError(.journal, error.message)
+        }
+    }
+
+    /// What the cluster part of an operation did, for the report.
+    public struct Report: Sendable {
+        public var guestNode: String
+        public var nodes: [String]
+        public var prepared: Bool
+        /// The host the agents were pointed at.
+        public var host: ClusterConfiguration.Host?
+        public var restore: ClusterSteps.RestoreResult?
+        public var verification: ClusterSteps.Verification?
+        public var events: [ClusterEvent]
+        /// Why the restore could not run or finish, if it could not.
+        public var restoreProblem: String?
+        /// Why the prepare failed; then nothing migrated and the restore undid the prepare.
+        public var prepareFailure: String?
+
+        /// Restored everywhere and every agent works.
+        public var healthy: Bool {
+            self.restore?.succeeded == true && self.verification?.healthy == true && self.restoreProblem == nil
+        }
+    }
+
+    /// Checks, prepares, runs `body`, and restores with the host where the domain runs afterwards.
+    ///
+    /// - Parameters:
+    ///   - domain: The libvirt domain that moves.
+    ///   - command: `migrate` or `prepare`, for the journal.
+    ///   - restoreAfterwards: `false` for `cluster prepare`, which leaves the cluster prepared (and the journal
+    ///     open) for a later `cluster restore`.
+    ///   - body: The migration; runs only when the prepare succeeded. Its result is returned.
+    /// - Returns: The body's result (`nil` when it did not run: the prepare failed, or `restoreAfterwards` is
+    ///   false) and what the cluster part did.
+    /// - Throws: ``ClusterError`` when the checks or the journal refuse the operation (nothing changed).
+    public func run<Result: Sendable>(
+        domain: String, command: String, sourceHost: String?, destinationURI: String?, delegate: Bool = false,
+        restoreAfterwards: Bool = true, body: @Sendable () async -> Result
+    ) async throws(ClusterError) -> (Result?, Report) {
+        let topology = try await ClusterTopology.discover(self.configuration, logger: self.logger)
+        let steps = ClusterSteps(configuration: self.configuration, topology: topology, logger: self.logger)
+        let store = try self.journalStore()
+        // An unfinished operation explains an unhealthy cluster better than the health check would.
+        try self.refuseOverUnfinished(store, key: topology.key)
+        let (guest, status) = try await steps.check(domain: domain)
+        let record = ClusterOperationRecord(
+            command: command, domain: domain, guestNode: guest.nodeName, mode: self.configuration.mode,
+            configurationPath: self.configurationPath, sourceHost: sourceHost, destinationURI: destinationURI,
+            delegated: delegate)
+        let handle: JournalHandle<ClusterOperationRecord>
+        do throws(MigrationError) {
+            handle = try store.begin(key: topology.key, record: record)
+        } catch {
+            throw ClusterError(.journal, error.message)
+        }
+        let journal = ClusterJournal(handle: handle, record: record, onEvent: self.onEvent)
+        var report = Report(
+            guestNode: guest.nodeName, nodes: topology.nodes.map(\.name), prepared: false, events: [])
+
+        var result: Result?
+        do throws(ClusterError) {
+            if delegate {
+                try await self.delegatePrepare(steps: steps, journal: journal, domain: domain)
+            } else {
+                try await steps.prepare(journal: journal, status: status)
+            }
+            report.prepared = true
+            if !restoreAfterwards {
+                report.events = journal.history
+                return (nil, report)
+            }
+            try journal.update { $0.phase = .migrating }
+            result = await body()
+            try journal.update { $0.phase = .migrated }
+        } catch {
+            // The body did not run (or the journal failed around it): undo the prepare, on the domain's host.
+            report.prepareFailure = error.description
+            journal.report(ClusterEvent(node: error.node, step: "prepare-failed", message: error.description, failed: true))
+        }
+        await self.restore(steps: steps, journal: journal, domain: domain, delegate: delegate, into: &report)
+        report.events = journal.history
+        return (result, report)
+    }
+
+    /// Throws when the journal holds an unfinished operation for this cluster: a crashed one (to be finished by
+    /// `kvmmigrate recover`) or one still running in another process.
+    func refuseOverUnfinished(_ store: JournalStore<ClusterOperationRecord>, key: String) throws(ClusterError) {
+        let entries: [JournalEntry<ClusterOperationRecord>]
+        do throws(MigrationError) { entries = try store.unfinished() } catch {
+            throw ClusterError(.journal, error.message)
+        }
+        guard let entry = entries.first(where: { $0.key == key }) else { return }
+        let what = "the \(entry.record.command) of \(entry.record.domain) started \(entry.startedAt.formatted(.iso8601))"
+        if entry.processRunning {
+            throw ClusterError(.journal, "\(what) is still running (pid \(entry.pid)) on this cluster")
+        }
+        throw ClusterError(
+            .journal,
+            "\(what) was left unfinished at '\(entry.record.phase.rawValue)': run `kvmmigrate recover` first")
+    }
+
+    /// Restores with the host libvirt names for `domain`, verifies, and closes the journal when all is well.
+    func restore(
+        steps: ClusterSteps, journal: ClusterJournal, domain: String, delegate: Bool, into report: inout Report
+    ) async {
+        let host: ClusterConfiguration.Host
+        do throws(ClusterError) {
+            switch try await DomainLocator.locate(domain, among: self.configuration.hosts) {
+            case .host(let found):
+                host = found
+            case .nowhere:
+                report.restoreProblem = "'\(domain)' runs on none of the configured hosts: the journal stays open"
+                return
+            case .several(let hosts):
+                report.restoreProblem =
+                    "'\(domain)' runs on several hosts (\(hosts.map(\.name).joined(separator: ", "))): "
+                    + "stop one copy, then run kvmmigrate recover"
+                return
+            }
+        } catch {
+            report.restoreProblem = error.description
+            return
+        }
+        report.host = host
+        journal.report(ClusterEvent(node: nil, step: "located", message: "\(domain) runs on \(host.name)"))
+        let restore: ClusterSteps.RestoreResult
+        if delegate {
+            restore = await self.delegateRestore(steps: steps, journal: journal, domain: domain)
+        } else {
+            restore = await steps.restore(journal: journal, host: host)
+        }
+        report.restore = restore
+        guard restore.succeeded else {
+            report.restoreProblem =
+                "not restored: "
+                + restore.failures.sorted { $0.key < $1.key }.map { "\($0.value.description)" }.joined(separator: "; ")
+                + " — still prepared; run kvmmigrate recover when it answers"
+            return
+        }
+        let verification = await steps.verify(journal: journal, host: host)
+        report.verification = verification
+        try? journal.update { $0.phase = .restored }
+        // Restored: the journal's job is done even when an agent still fails (that is for the operator, and
+        // `kvmmigrate cluster verify` shows it); the report says so.
+        try? journal.finish()
+    }
+
+    // MARK: - Recover
+
+    /// Finishes every unfinished operation of this configuration's journal: restores with the host where each
+    /// domain runs now, verifies, closes the journal.
+    public func recover() async throws(ClusterError) -> [Report] {
+        let store = try self.journalStore()
+        let entries: [JournalEntry<ClusterOperationRecord>]
+        do throws(MigrationError) { entries = try store.unfinished() } catch {
+            throw ClusterError(.journal, error.message)
+        }
+        var reports: [Report] = []
+        for entry in entries {
+            guard !entry.processRunning else {
+                throw ClusterError(
+                    .journal,
+                    "the operation on \(entry.record.domain) is still running (pid \(entry.pid)): let it finish or stop it first")
+            }
+            let handle: JournalHandle<ClusterOperationRecord>
+            do throws(MigrationError) { handle = try store.resume(entry) } catch {
+                throw ClusterError(.journal, error.message)
+            }
+            let journal = ClusterJournal(handle: handle, record: entry.record, onEvent: self.onEvent)
+            journal.report(
+                ClusterEvent(
+                    node: nil, step: "recover",
+                    message: "finishing the \(entry.record.command) of \(entry.record.domain) left at \(entry.record.phase.rawValue)"))
+            let topology = try await ClusterTopology.discover(self.configuration, logger: self.logger)
+            let steps = ClusterSteps(configuration: self.configuration, topology: topology, logger: self.logger)
+            var report = Report(
+                guestNode: entry.record.guestNode, nodes: topology.nodes.map(\.name), prepared: true, events: [])
+            await self.restore(
+                steps: steps, journal: journal, domain: entry.record.domain, delegate: entry.record.delegated,
+                into: &report)
+            report.events = journal.history
+            reports.append(report)
+        }
+        return reports
+    }
+
+    // MARK: - Delegation to sfkvmmigrate
+
+    /// `sfkvmmigrate -p DOMAIN -g` on the first node that answers.
+    func delegatePrepare(steps: ClusterSteps, journal: ClusterJournal, domain: String) async throws(ClusterError) {
+        try journal.update {
+            $0.phase = .preparing
+            $0.nodes = steps.topology.nodes.map {
+                ClusterOperationRecord.NodeRecord(name: $0.name, clusterTimeoutBefore: nil, shutdownFacilityWasRunning: true)
+            }
+        }
+        let node = steps.topology.nodes[0]
+        try await node.runChecked([ClusterCommands.kvmMigrationHelper, "-p", domain, "-g"], timeout: .seconds(300), logger: self.logger)
+        try journal.done("sfkvmmigrate-p", on: node.name, "sfkvmmigrate -p \(domain) -g")
+        try journal.update { $0.phase = .prepared }
+    }
+
+    /// `sfkvmmigrate -u DOMAIN -g` on the first node that answers.
+    func delegateRestore(steps: ClusterSteps, journal: ClusterJournal, domain: String) async -> ClusterSteps.RestoreResult {
+        var failures: [String: ClusterError] = [:]
+        for node in steps.topology.nodes {
+            do throws(ClusterError) {
+                try await node.runChecked(
+                    [ClusterCommands.kvmMigrationHelper, "-u", domain, "-g"], timeout: .seconds(300), logger: self.logger)
+                try journal.done("sfkvmmigrate-u", on: node.name, "sfkvmmigrate -u \(domain) -g")
+                return ClusterSteps.RestoreResult(failures: [:])
+            } catch {
+                failures[node.name] = error
+            }
+        }
+        return ClusterSteps.RestoreResult(failures: failures)
+    }
+}

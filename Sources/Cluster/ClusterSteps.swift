@@ -1,0 +1,301 @@
+import Foundation
+import Logging
+
+/// The PRIMECLUSTER steps around a migration, as `sfkvmmigrate -p` and `-u` do them, on every node of the
+/// guest cluster: checks, prepare (SF stopped, CF timeout raised), restore (CF timeout back, SF agents pointed
+/// at the guest's host, SF started) and verify (`sdtool -s` until every agent works).
+///
+/// Each remote step is recorded in the ``ClusterJournal`` before the next one starts. Steps that the
+/// documentation orders across nodes (`cfset -r` on all nodes at about the same time) run on all nodes at once.
+public struct ClusterSteps: Sendable {
+    public var configuration: ClusterConfiguration
+    public var topology: ClusterTopology
+    public var logger: Logger
+
+    public init(configuration: ClusterConfiguration, topology: ClusterTopology, logger: Logger) {
+        self.configuration = configuration
+        self.topology = topology
+        self.logger = logger
+    }
+
+    // MARK: - Checks
+
+    /// Checks that the cluster may be prepared for moving `domain`: the domain is a node of this cluster,
+    /// every node answers, sees every node UP, and runs a healthy shutdown facility.
+    ///
+    /// - Throws: ``ClusterError`` with ``ClusterError/Code/unknownNode`` or ``ClusterError/Code/notHealthy``
+    ///   listing what is wrong, per node.
+    public func check(domain: String) async throws(ClusterError) -> (ClusterTopology.Guest, ClusterStatus) {
+        guard let guest = self.topology.guest(forDomain: domain) else {
+            throw ClusterError(
+                .unknownNode,
+                "domain '\(domain)' is not a node of this cluster (not in \(ClusterFormat.libvirtPanicAgentConfigPath))")
+        }
+        let status = await ClusterStatus.read(self.topology, logger: self.logger)
+        let problems = status.nodes.flatMap { node in node.problems.map { "\(node.node): \($0)" } }
+        guard problems.isEmpty else {
+            throw ClusterError(.notHealthy, "the cluster is not healthy: " + problems.joined(separator: "; "))
+        }
+        return (guest, status)
+    }
+
+    // MARK: - Prepare
+
+    /// Prepares every node: SF stopped (`sdtool -e`), `CLUSTER_TIMEOUT` raised in `cluster.config` and
+    /// loaded (`cfset -r`), checked with `cfset -a`.
+    ///
+    /// On failure nothing is undone here: the caller runs ``restore(journal:host:)``, which puts back what the
+    /// journal says was changed (and is harmless on nodes that were not).
+    ///
+    /// - Throws: ``ClusterError`` naming the node that failed.
+    public func prepare(journal: ClusterJournal, status: ClusterStatus) async throws(ClusterError) {
+        let nodes = self.topology.nodes
+        // What each node had before, so the restore puts back exactly that.
+        let before = await forEachNode(nodes) { node -> Result<ClusterOperationRecord.NodeRecord, ClusterError> in
+            do throws(ClusterError) {
+                let text = try await node.read(ClusterFormat.clusterConfigPath, logger: self.logger) ?? ""
+                let file: ClusterConfigFile
+                do throws(ClusterError) { file = try ClusterConfigFile(parsing: text) } catch {
+                    throw error.located(node: node.name, path: ClusterFormat.clusterConfigPath)
+                }
+                let running = status.nodes.first { $0.node == node.name }?.isShutdownFacilityRunning ?? true
+                return .success(
+                    ClusterOperationRecord.NodeRecord(
+                        name: node.name, clusterTimeoutBefore: file.value(for: ClusterFormat.clusterTimeoutKey).flatMap { Int($0) },
+                        shutdownFacilityWasRunning: running))
+            } catch {
+                return .failure(error)
+            }
+        }
+        var records: [ClusterOperationRecord.NodeRecord] = []
+        for result in before { records.append(try result.get()) }
+        try journal.update {
+            $0.nodes = records
+            $0.phase = .preparing
+        }
+
+        let timeout = self.configuration.migrationClusterTimeout
+        try await self.onEveryNode(journal, step: "sf-stopped", "shutdown facility stopped") { node throws(ClusterError) in
+            try await node.runChecked([ClusterCommands.shutdownTool, "-e"], logger: self.logger)
+        }
+        try await self.onEveryNode(journal, step: "timeout-written", "CF timeout \(timeout) s written") {
+            node throws(ClusterError) in
+            try await node.edit(ClusterFormat.clusterConfigPath, logger: self.logger) { text throws(ClusterError) in
+                try ClusterConfigFile(parsing: text).settingClusterTimeout(timeout).rendered
+            }
+        }
+        try await self.onEveryNode(journal, step: "timeout-loaded", "CF timeout \(timeout) s loaded") {
+            node throws(ClusterError) in
+            try await node.runChecked([ClusterCommands.clusterSet, "-r"], logger: self.logger)
+            let loaded = try CFSetOutput(
+                parsing: try await node.runChecked([ClusterCommands.clusterSet, "-a"], logger: self.logger))
+            guard loaded.clusterTimeout == timeout else {
+                throw ClusterError(
+                    .notHealthy, "cfset -a shows a CF timeout of \(loaded.clusterTimeout) s after loading \(timeout) s",
+                    node: node.name)
+            }
+        }
+        try journal.update { $0.phase = .prepared }
+    }
+
+    /// Runs one step on every node at once; records it per node as it completes; throws the first failure
+    /// after every node has finished (so the journal knows exactly which nodes did the step).
+    private func onEveryNode(
+        _ journal: ClusterJournal, step: String, _ message: String,
+        _ body: @escaping @Sendable (ClusterNode) async throws(ClusterError) -> Void
+    ) async throws(ClusterError) {
+        let results = await forEachNode(self.topology.nodes) { node -> ClusterError? in
+            do throws(ClusterError) {
+                try await body(node)
+                try journal.done(step, on: node.name, message)
+                return nil
+            } catch {
+                journal.report(ClusterEvent(node: node.name, step: step, message: error.description, failed: true))
+                return error.node == nil ? error.located(node: node.name) : error
+            }
+        }
+        if let failure = results.compactMap({ $0 }).first { throw failure }
+    }
+
+    // MARK: - Restore
+
+    /// The outcome of a restore, per node.
+    public struct RestoreResult: Sendable {
+        /// Nodes that could not be restored, with why. They stay prepared until `kvmmigrate recover` runs.
+        public var failures: [String: ClusterError]
+        public var succeeded: Bool { self.failures.isEmpty }
+    }
+
+    /// Restores every node: `CLUSTER_TIMEOUT` back to what the journal recorded and loaded, the migrated
+    /// guest's SF agent lines pointed at `host` (host address; host CF node name in host OS failover mode; SF
+    /// weight when configured), SF started. Idempotent: running it twice is harmless.
+    ///
+    /// A node that does not answer is retried with backoff; the others are restored regardless.
+    public func restore(journal: ClusterJournal, host: ClusterConfiguration.Host) async -> RestoreResult {
+        try? journal.update {
+            $0.phase = .restoring
+            $0.restoredToHost = host.name
+        }
+        let record = journal.record
+        var failures: [String: ClusterError] = [:]
+        func run(_ step: String, _ message: String, _ body: @escaping @Sendable (ClusterNode) async throws(ClusterError) -> Void) async {
+            let pending = self.topology.nodes.filter { failures[$0.name] == nil }
+            let results = await forEachNode(pending) { node -> ClusterError? in
+                do throws(ClusterError) {
+                    try await self.retrying(node) { () throws(ClusterError) in try await body(node) }
+                    try journal.done(step, on: node.name, message)
+                    return nil
+                } catch {
+                    let located = error.node == nil ? error.located(node: node.name) : error
+                    journal.report(ClusterEvent(node: node.name, step: step, message: located.description, failed: true))
+                    return located
+                }
+            }
+            for (node, failure) in zip(pending, results) { if let failure { failures[node.name] = failure } }
+        }
+
+        await run("timeout-restored", "CF timeout restored in cluster.config") { node throws(ClusterError) in
+            let before = record.node(node.name)?.clusterTimeoutBefore
+            try await node.edit(ClusterFormat.clusterConfigPath, logger: self.logger) { text throws(ClusterError) in
+                let file = try ClusterConfigFile(parsing: text)
+                guard let before else { return file.removingValue(for: ClusterFormat.clusterTimeoutKey).rendered }
+                return try file.settingClusterTimeout(before).rendered
+            }
+        }
+        await run("timeout-reloaded", "CF timeout loaded") { node throws(ClusterError) in
+            try await node.runChecked([ClusterCommands.clusterSet, "-r"], logger: self.logger)
+        }
+        await run("agents-pointed", "SF agents point at \(host.name) (\(host.address))") { node throws(ClusterError) in
+            try await self.pointAgents(on: node, guest: record.guestNode, host: host)
+        }
+        await run("sf-started", "shutdown facility started") { node throws(ClusterError) in
+            try await self.startShutdownFacility(on: node)
+        }
+        return RestoreResult(failures: failures)
+    }
+
+    /// Rewrites the migrated guest's lines in the agent files (and its weight in `rcsd.cfg`) on one node.
+    func pointAgents(on node: ClusterNode, guest: String, host: ClusterConfiguration.Host) async throws(ClusterError) {
+        for path in [ClusterFormat.libvirtPanicAgentConfigPath, ClusterFormat.libvirtResetAgentConfigPath] {
+            guard try await node.read(path, logger: self.logger) != nil else { continue }
+            try await node.edit(path, logger: self.logger) { text throws(ClusterError) in
+                let file = try LibvirtAgentConfig(parsing: text, fileName: (path as NSString).lastPathComponent)
+                guard file.entry(for: guest) != nil else { return text }
+                return try file.settingHostAddress(host.address, for: guest).rendered
+            }
+        }
+        if self.configuration.mode == .hostFailover {
+            try await node.edit(ClusterFormat.hostCheckAgentConfigPath, logger: self.logger) { text throws(ClusterError) in
+                let file = try VMCheckHostConfig(parsing: text)
+                guard file.entry(for: guest) != nil else { return text }
+                return try file.settingHost(host.name, address: host.address, for: guest).rendered
+            }
+        }
+        if let weight = host.weight {
+            try await node.edit(ClusterFormat.shutdownDaemonConfigPath, logger: self.logger) { text throws(ClusterError) in
+                try ShutdownDaemonConfig(parsing: text).settingWeight(weight, for: guest).rendered
+            }
+        }
+    }
+
+    /// Starts SF (`sdtool -b`), or makes a running one re-read its files and test again (`sdtool -r`).
+    func startShutdownFacility(on node: ClusterNode) async throws(ClusterError) {
+        let running = try await NodeStatus.shutdownFacility(on: node, logger: self.logger) != nil
+        try await node.runChecked([ClusterCommands.shutdownTool, running ? "-r" : "-b"], logger: self.logger)
+    }
+
+    /// Runs `body`, retrying on an unreachable node after 1, 2 and 4 seconds.
+    private func retrying(_ node: ClusterNode, _ body: () async throws(ClusterError) -> Void) async throws(ClusterError) {
+        var delay = Duration.seconds(1)
+        for attempt in 1...4 {
+            do throws(ClusterError) {
+                return try await body()
+            } catch where error.code == .nodeUnreachable && attempt < 4 {
+                self.logger.debug("Retrying", metadata: ["node": "\(node.name)", "error": "\(error.message)"])
+                try? await Task.sleep(for: delay)
+                delay *= 2
+            }
+        }
+    }
+
+    // MARK: - Verify
+
+    /// What `verify` found.
+    public struct Verification: Sendable {
+        public var healthy: Bool
+        /// Per node, what is still wrong (empty when healthy).
+        public var problems: [String: [String]]
+        /// How often the after-step was run again.
+        public var retries: Int
+        public var elapsed: Duration
+    }
+
+    /// Polls `sdtool -s` on every node until every row shows TestWorked and InitWorked in two polls a second
+    /// apart, or the deadline passes.
+    /// When rows show TestFailed or InitFailed, the after-step (agent files, SF re-read) runs again, at most
+    /// `configuration.verifyRetries` times.
+    public func verify(journal: ClusterJournal, host: ClusterConfiguration.Host?) async -> Verification {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var retries = 0
+        var failingSince: ContinuousClock.Instant?
+        // Healthy must be seen twice in a row: right after `sdtool -b` or `-r`, a node may still show the table
+        // of before the restart for a moment.
+        var healthyPolls = 0
+        while true {
+            let tables = await forEachNode(self.topology.nodes) { node -> (String, Result<ShutdownFacilityStatus?, ClusterError>) in
+                do throws(ClusterError) {
+                    return (node.name, .success(try await NodeStatus.shutdownFacility(on: node, logger: self.logger)))
+                } catch {
+                    return (node.name, .failure(error))
+                }
+            }
+            var problems: [String: [String]] = [:]
+            var failures = false
+            for (node, result) in tables {
+                switch result {
+                case .success(let table?):
+                    if !table.isHealthy { problems[node] = table.problems }
+                    failures = failures || table.hasFailures
+                case .success(nil):
+                    problems[node] = ["shutdown facility not running"]
+                    failures = true
+                case .failure(let error):
+                    problems[node] = [error.message]
+                }
+            }
+            let elapsed = clock.now - start
+            healthyPolls = problems.isEmpty ? healthyPolls + 1 : 0
+            if healthyPolls >= 2 {
+                journal.report(ClusterEvent(node: nil, step: "verified", message: "every agent TestWorked and InitWorked"))
+                return Verification(healthy: true, problems: [:], retries: retries, elapsed: elapsed)
+            }
+            if elapsed >= self.configuration.verifyTimeout {
+                return Verification(healthy: false, problems: problems, retries: retries, elapsed: elapsed)
+            }
+            // A failure that lasts a few seconds is a result, not a row still settling: run the after-step again.
+            if failures {
+                failingSince = failingSince ?? clock.now
+                if let since = failingSince, clock.now - since >= .seconds(3), retries < self.configuration.verifyRetries,
+                    let host
+                {
+                    retries += 1
+                    failingSince = nil
+                    journal.report(
+                        ClusterEvent(
+                            node: nil, step: "after-step-again",
+                            message: "TestFailed/InitFailed: running the after-step again (\(retries) of "
+                                + "\(self.configuration.verifyRetries))"))
+                    let guest = journal.record.guestNode
+                    _ = await forEachNode(self.topology.nodes) { node in
+                        try? await self.pointAgents(on: node, guest: guest, host: host)
+                        try? await self.startShutdownFacility(on: node)
+                    }
+                }
+            } else {
+                failingSince = nil
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+}

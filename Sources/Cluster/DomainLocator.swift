@@ -1,0 +1,59 @@
+import Libvirt
+import Migration
+
+/// Finds on which configured host a domain runs, by asking each host's libvirt daemon: the restore points
+/// the SF agents at the host libvirt names, never at one assumed from the migration's outcome.
+public enum DomainLocator {
+    /// Where a domain was found.
+    public enum Location: Sendable {
+        case host(ClusterConfiguration.Host)
+        case nowhere
+        case several([ClusterConfiguration.Host])
+    }
+
+    /// Asks every host at once (read-only connections, each on its own thread).
+    ///
+    /// - Throws: ``ClusterError`` with ``ClusterError/Code/domainLocation`` when a host that might run it does
+    ///   not answer, so the answer would be a guess.
+    public static func locate(_ domain: String, among hosts: [ClusterConfiguration.Host]) async throws(ClusterError)
+        -> Location
+    {
+        let answers = await withTaskGroup(of: (Int, Result<Bool, LibvirtError>).self) { group in
+            for (index, host) in hosts.enumerated() {
+                group.addTask {
+                    let answer = await runOnDedicatedThread(named: "locate \(domain)") { () -> Result<Bool, LibvirtError> in
+                        do throws(LibvirtError) {
+                            let connection = try Connection(uri: host.uri, readOnly: true)
+                            let state = try connection.domain(named: domain).state()
+                            return .success(state.isActive)
+                        } catch where error.code == .noDomain {
+                            return .success(false)
+                        } catch {
+                            return .failure(error)
+                        }
+                    }
+                    return (index, answer)
+                }
+            }
+            var answers = [Result<Bool, LibvirtError>?](repeating: nil, count: hosts.count)
+            for await (index, answer) in group { answers[index] = answer }
+            return answers.map { $0! }
+        }
+        var running: [ClusterConfiguration.Host] = []
+        var unreachable: [String] = []
+        for (host, answer) in zip(hosts, answers) {
+            switch answer {
+            case .success(true): running.append(host)
+            case .success(false): break
+            case .failure(let error): unreachable.append("\(host.name) (\(host.uri)): \(error.message)")
+            }
+        }
+        if running.count == 1 { return .host(running[0]) }
+        if running.count > 1 { return .several(running) }
+        guard unreachable.isEmpty else {
+            throw ClusterError(
+                .domainLocation, "cannot tell where '\(domain)' runs: " + unreachable.joined(separator: "; "))
+        }
+        return .nowhere
+    }
+}

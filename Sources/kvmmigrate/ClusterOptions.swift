@@ -1,0 +1,58 @@
+import ArgumentParser
+import Cluster
+import Foundation
+import Logging
+
+/// Where the cluster configuration is.
+struct ClusterOptions: ParsableArguments {
+    @Option(
+        name: .customLong("cluster-config"),
+        help: ArgumentHelp(
+            "The cluster configuration (default: $KVMMIGRATE_CLUSTER_CONFIG or \(ClusterConfiguration.defaultPath)).",
+            valueName: "file"))
+    var path: String?
+
+    var resolvedPath: String {
+        self.path ?? ProcessInfo.processInfo.environment["KVMMIGRATE_CLUSTER_CONFIG"] ?? ClusterConfiguration.defaultPath
+    }
+
+    /// Reads the configuration; exits 2 with one line when it is unusable.
+    func load(json: Bool, command: String) -> ClusterConfiguration {
+        do throws(ClusterError) {
+            var configuration = try ClusterConfiguration(contentsOf: self.resolvedPath)
+            if configuration.ssh.controlDirectory == nil {
+                configuration.ssh.controlDirectory = Self.controlDirectory()
+            }
+            return configuration
+        } catch {
+            ClusterOutput.fail(error, command: command, json: json)
+        }
+    }
+
+    /// A private directory for ssh's connection sharing, for this process's lifetime.
+    static func controlDirectory() -> String? {
+        let path = FileManager.default.temporaryDirectory.appending(path: "kvmmigrate-ssh-\(getpid())").path
+        do {
+            try FileManager.default.createDirectory(
+                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            return path
+        } catch {
+            return nil
+        }
+    }
+}
+
+extension ExitCode {
+    /// The cluster is not healthy after the operation: not restored on some node, or an agent still fails.
+    static let clusterNotHealthy = ExitCode(6)
+}
+
+extension ClusterError {
+    /// The exit code of an operation refused because of this error.
+    var exitCode: ExitCode {
+        switch self.code {
+        case .nodeUnreachable: .unreachable
+        default: .refused
+        }
+    }
+}

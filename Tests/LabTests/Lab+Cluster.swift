@@ -1,0 +1,80 @@
+import Cluster
+import Foundation
+import Testing
+
+/// What the cluster tests need from the lab: commands on the nodes, links, a full reset.
+extension Lab {
+    var labScript: URL { self.root.appending(path: "Fixtures/lab/lab") }
+
+    /// Runs a shell command inside a node's (or host's) namespaces, as an operator logged in there would.
+    @discardableResult
+    func shell(on node: String, _ command: String) throws -> String {
+        let result = try run(URL(filePath: "/bin/bash"), [self.labScript.path, "exec", node, "--", "sh", "-c", command])
+        guard result.exitCode == 0 else {
+            throw LabError("on \(node): \(command): exit \(result.exitCode): \(result.standardError)")
+        }
+        return result.standardOutput
+    }
+
+    /// Domains at home, the cluster seeded anew and healthy, no journal.
+    func resetAll() throws {
+        try self.reset()  // move the guest home through libvirt first: a restart would cost a guest boot
+        let result = try run(URL(filePath: "/bin/bash"), [self.labScript.path, "reset"])
+        guard result.exitCode == 0 else { throw LabError("lab reset: \(result.standardError)") }
+    }
+
+    /// Takes a node's link down or up.
+    func link(_ node: String, up: Bool) throws {
+        let result = try run(URL(filePath: "/bin/bash"), [self.labScript.path, "link", node, up ? "up" : "down"])
+        guard result.exitCode == 0 else { throw LabError("lab link: \(result.standardError)") }
+    }
+
+    var nodes: [String] { ["guest1", "guest2"] }
+
+    /// `sdtool -s` on a node, parsed; `nil` when SF is not running there.
+    func shutdownFacility(on node: String) throws -> ShutdownFacilityStatus? {
+        let output = try self.shell(on: node, "/opt/SMAW/bin/sdtool -s 2>/dev/null || true")
+        return output.isEmpty ? nil : try ShutdownFacilityStatus(parsing: output)
+    }
+
+    /// The host address the node's libvirt agent files give for `guest`, in both files.
+    func agentHosts(on node: String, for guest: String) throws -> [String] {
+        try ["SA_libvirtgp.cfg", "SA_libvirtgr.cfg"].map { file in
+            let line = try self.shell(on: node, "grep '^\(guest) ' /etc/opt/SMAW/SMAWsf/\(file)")
+            return String(line.split(separator: " ")[2])
+        }
+    }
+
+    /// Expects what a healthy, restored cluster looks like on every node, with `domain1`'s agents pointing at
+    /// `address`: CF timeout 10 in the file and in CF, the file's other lines kept, SF running with every row
+    /// TestWorked and InitWorked.
+    func expectRestored(pointingAt address: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        for node in self.nodes {
+            let config = try self.shell(on: node, "cat /etc/default/cluster.config")
+            #expect(config.contains("CLUSTER_TIMEOUT \"10\""), "\(node): \(config)", sourceLocation: sourceLocation)
+            #expect(config.contains("CFCP \"cfcp\"") && config.hasPrefix("#"), sourceLocation: sourceLocation)
+            let loaded = try self.shell(on: node, "/opt/SMAW/bin/cfset -a")
+            #expect(loaded.contains("KEY: CLUSTER_TIMEOUT VALUE: 10"), "\(node): \(loaded)", sourceLocation: sourceLocation)
+            #expect(try self.agentHosts(on: node, for: "guest1") == [address, address], sourceLocation: sourceLocation)
+            let modes = try self.shell(on: node, "stat -c '%U %a' /etc/opt/SMAW/SMAWsf/SA_libvirtgp.cfg")
+            #expect(modes.trimmingCharacters(in: .whitespacesAndNewlines) == "root 600", sourceLocation: sourceLocation)
+        }
+        // Rows settle a few seconds after SF starts: wait as an operator would, then check every row.
+        var tables: [ShutdownFacilityStatus?] = []
+        for _ in 0..<30 {
+            tables = try self.nodes.map { try self.shutdownFacility(on: $0) }
+            if tables.allSatisfy({ $0?.isHealthy ?? false }) { break }
+            Thread.sleep(forTimeInterval: 1)
+        }
+        for (node, table) in zip(self.nodes, tables) {
+            #expect(table?.isHealthy == true, "\(node): \(table?.problems ?? ["SF not running"])", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// Where libvirt says `domain` runs: `10.77.0.1` or `10.77.0.2`.
+    func addressOfHost(running domain: String) throws -> String {
+        if self.state(of: domain, on: try self.source())?.isActive ?? false { return "10.77.0.1" }
+        if self.state(of: domain, on: try self.destination())?.isActive ?? false { return "10.77.0.2" }
+        throw LabError("\(domain) runs nowhere")
+    }
+}
