@@ -81,7 +81,7 @@ public struct ClusterSteps: Sendable {
         try await self.onEveryNode(journal, step: "timeout-written", "CF timeout \(timeout) s written") {
             node throws(ClusterError) in
             try await node.edit(ClusterFormat.clusterConfigPath, logger: self.logger) { text throws(ClusterError) in
-                try ClusterConfigFile(parsing: text).settingClusterTimeout(timeout).rendered
+                try ClusterEdits.prepared(clusterConfig: text, timeout: timeout)
             }
         }
         try await self.onEveryNode(journal, step: "timeout-loaded", "CF timeout \(timeout) s loaded") {
@@ -157,9 +157,7 @@ public struct ClusterSteps: Sendable {
         await run("timeout-restored", "CF timeout restored in cluster.config") { node throws(ClusterError) in
             let before = record.node(node.name)?.clusterTimeoutBefore
             try await node.edit(ClusterFormat.clusterConfigPath, logger: self.logger) { text throws(ClusterError) in
-                let file = try ClusterConfigFile(parsing: text)
-                guard let before else { return file.removingValue(for: ClusterFormat.clusterTimeoutKey).rendered }
-                return try file.settingClusterTimeout(before).rendered
+                try ClusterEdits.restored(clusterConfig: text, before: before)
             }
         }
         await run("timeout-reloaded", "CF timeout loaded") { node throws(ClusterError) in
@@ -179,21 +177,19 @@ public struct ClusterSteps: Sendable {
         for path in [ClusterFormat.libvirtPanicAgentConfigPath, ClusterFormat.libvirtResetAgentConfigPath] {
             guard try await node.read(path, logger: self.logger) != nil else { continue }
             try await node.edit(path, logger: self.logger) { text throws(ClusterError) in
-                let file = try LibvirtAgentConfig(parsing: text, fileName: (path as NSString).lastPathComponent)
-                guard file.entry(for: guest) != nil else { return text }
-                return try file.settingHostAddress(host.address, for: guest).rendered
+                try ClusterEdits.pointed(
+                    libvirtAgentConfig: text, fileName: (path as NSString).lastPathComponent, guest: guest,
+                    address: host.address)
             }
         }
         if self.configuration.mode == .hostFailover {
             try await node.edit(ClusterFormat.hostCheckAgentConfigPath, logger: self.logger) { text throws(ClusterError) in
-                let file = try VMCheckHostConfig(parsing: text)
-                guard file.entry(for: guest) != nil else { return text }
-                return try file.settingHost(host.name, address: host.address, for: guest).rendered
+                try ClusterEdits.pointed(hostCheckConfig: text, guest: guest, hostName: host.name, address: host.address)
             }
         }
         if let weight = host.weight {
             try await node.edit(ClusterFormat.shutdownDaemonConfigPath, logger: self.logger) { text throws(ClusterError) in
-                try ShutdownDaemonConfig(parsing: text).settingWeight(weight, for: guest).rendered
+                try ClusterEdits.weighted(daemonConfig: text, guest: guest, weight: weight)
             }
         }
     }
