@@ -161,6 +161,10 @@ class Daemon:
 
     def main(self):
         """Run until SIGTERM."""
+        # A daemon starts from a clean signal mask: whoever started it (a thread of a Swift or Dispatch
+        # program, say) may have had these signals blocked, and a blocked SIGHUP or SIGTERM would make
+        # sdtool -r do nothing and sdtool -e wait for its SIGKILL.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP, signal.SIGTERM, signal.SIGINT})
         signal.signal(signal.SIGHUP, self.on_hup)
         signal.signal(signal.SIGTERM, self.on_term)
         signal.signal(signal.SIGINT, self.on_term)
