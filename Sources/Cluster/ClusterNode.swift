@@ -47,11 +47,14 @@ public struct ClusterNode: Sendable, Hashable {
     }
 
     /// Reads, edits and writes back a file; returns whether anything changed. The edit sees the current text.
+    ///
+    /// - Parameter ifExists: Leave a missing file alone (and return `false`) instead of throwing.
     @discardableResult
-    public func edit(_ path: String, logger: Logger, _ change: (String) throws(ClusterError) -> String)
-        async throws(ClusterError) -> Bool
-    {
+    public func edit(
+        _ path: String, ifExists: Bool = false, logger: Logger, _ change: (String) throws(ClusterError) -> String
+    ) async throws(ClusterError) -> Bool {
         guard let text = try await self.read(path, logger: logger) else {
+            if ifExists { return false }
             throw ClusterError(.malformedFile, "the file does not exist", node: self.name, path: path)
         }
         let changed: String

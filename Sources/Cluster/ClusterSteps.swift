@@ -49,22 +49,25 @@ public struct ClusterSteps: Sendable {
     ///
     /// - Throws: ``ClusterError`` naming the node that failed.
     public func prepare(journal: ClusterJournal, status: ClusterStatus) async throws(ClusterError) {
-        let nodes = self.topology.nodes
-        // What each node had before, so the restore puts back exactly that.
-        let before = await forEachNode(nodes) { node -> Result<ClusterOperationRecord.NodeRecord, ClusterError> in
+        // What each node had before, so the restore puts back exactly that (read by the checks just now).
+        var before: [Result<ClusterOperationRecord.NodeRecord, ClusterError>] = []
+        for node in self.topology.nodes {
+            guard let nodeStatus = status.nodes.first(where: { $0.node == node.name }),
+                let text = nodeStatus.clusterConfigText
+            else {
+                before.append(.failure(ClusterError(.notHealthy, "no cluster.config read", node: node.name)))
+                continue
+            }
             do throws(ClusterError) {
-                let text = try await node.read(ClusterFormat.clusterConfigPath, logger: self.logger) ?? ""
-                let file: ClusterConfigFile
-                do throws(ClusterError) { file = try ClusterConfigFile(parsing: text) } catch {
-                    throw error.located(node: node.name, path: ClusterFormat.clusterConfigPath)
-                }
-                let running = status.nodes.first { $0.node == node.name }?.isShutdownFacilityRunning ?? true
-                return .success(
-                    ClusterOperationRecord.NodeRecord(
-                        name: node.name, clusterTimeoutBefore: file.value(for: ClusterFormat.clusterTimeoutKey).flatMap { Int($0) },
-                        shutdownFacilityWasRunning: running))
+                let file = try ClusterConfigFile(parsing: text)
+                before.append(
+                    .success(
+                        ClusterOperationRecord.NodeRecord(
+                            name: node.name,
+                            clusterTimeoutBefore: file.value(for: ClusterFormat.clusterTimeoutKey).flatMap { Int($0) },
+                            shutdownFacilityWasRunning: nodeStatus.isShutdownFacilityRunning)))
             } catch {
-                return .failure(error)
+                before.append(.failure(error.located(node: node.name, path: ClusterFormat.clusterConfigPath)))
             }
         }
         var records: [ClusterOperationRecord.NodeRecord] = []
@@ -86,9 +89,11 @@ public struct ClusterSteps: Sendable {
         }
         try await self.onEveryNode(journal, step: "timeout-loaded", "CF timeout \(timeout) s loaded") {
             node throws(ClusterError) in
-            try await node.runChecked([ClusterCommands.clusterSet, "-r"], logger: self.logger)
+            // Load, then show what CF uses: one round trip.
             let loaded = try CFSetOutput(
-                parsing: try await node.runChecked([ClusterCommands.clusterSet, "-a"], logger: self.logger))
+                parsing: try await node.runChecked(
+                    ["sh", "-c", "\(ClusterCommands.clusterSet) -r && exec \(ClusterCommands.clusterSet) -a"],
+                    logger: self.logger))
             guard loaded.clusterTimeout == timeout else {
                 throw ClusterError(
                     .notHealthy, "cfset -a shows a CF timeout of \(loaded.clusterTimeout) s after loading \(timeout) s",
@@ -175,8 +180,7 @@ public struct ClusterSteps: Sendable {
     /// Rewrites the migrated guest's lines in the agent files (and its weight in `rcsd.cfg`) on one node.
     func pointAgents(on node: ClusterNode, guest: String, host: ClusterConfiguration.Host) async throws(ClusterError) {
         for path in [ClusterFormat.libvirtPanicAgentConfigPath, ClusterFormat.libvirtResetAgentConfigPath] {
-            guard try await node.read(path, logger: self.logger) != nil else { continue }
-            try await node.edit(path, logger: self.logger) { text throws(ClusterError) in
+            try await node.edit(path, ifExists: true, logger: self.logger) { text throws(ClusterError) in
                 try ClusterEdits.pointed(
                     libvirtAgentConfig: text, fileName: (path as NSString).lastPathComponent, guest: guest,
                     address: host.address)
@@ -194,10 +198,13 @@ public struct ClusterSteps: Sendable {
         }
     }
 
-    /// Starts SF (`sdtool -b`), or makes a running one re-read its files and test again (`sdtool -r`).
+    /// Starts SF (`sdtool -b`), or makes a running one re-read its files and test again (`sdtool -r`): one
+    /// round trip.
     func startShutdownFacility(on node: ClusterNode) async throws(ClusterError) {
-        let running = try await NodeStatus.shutdownFacility(on: node, logger: self.logger) != nil
-        try await node.runChecked([ClusterCommands.shutdownTool, running ? "-r" : "-b"], logger: self.logger)
+        let tool = ClusterCommands.shutdownTool
+        try await node.runChecked(
+            ["sh", "-c", "if \(tool) -s >/dev/null 2>&1; then exec \(tool) -r; else exec \(tool) -b; fi"],
+            logger: self.logger)
     }
 
     /// Runs `body`, retrying on an unreachable node after 1, 2 and 4 seconds.

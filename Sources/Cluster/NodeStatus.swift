@@ -49,32 +49,77 @@ public struct NodeStatus: Sendable {
 
     public var isHealthy: Bool { self.problems.isEmpty }
 
-    /// Asks the node. Never throws: what could not be read is in ``unreachable`` or ``errors``.
+    /// `cluster.config` as the node had it when asked.
+    public var clusterConfigText: String?
+
+    /// Asks the node, in one remote command (`cftool -n`, `cfset -a`, `cluster.config`, `sdtool -s`). Never
+    /// throws: what could not be read is in ``unreachable`` or ``errors``.
     public static func read(_ node: ClusterNode, logger: Logger) async -> NodeStatus {
         var status = NodeStatus(node: node.name)
+        let commands = [
+            "\(ClusterCommands.clusterTool) -n 2>&1",
+            "\(ClusterCommands.clusterSet) -a 2>&1",
+            "cat \(ClusterFormat.clusterConfigPath) 2>/dev/null",
+            "\(ClusterCommands.shutdownTool) -s 2>/dev/null",
+        ]
+        let script = commands.map { "\($0); echo \"\(Self.marker) $?\"" }.joined(separator: "; ")
+        let sections: [(output: String, status: Int32)]
         do throws(ClusterError) {
-            let table = try await node.run([ClusterCommands.clusterTool, "-n"], logger: logger)
-            if table.succeeded {
-                status.nodeTable = try? NodeTable(parsing: table.standardOutput)
-            } else {
-                status.errors.append("cftool -n: \(table.firstErrorLine)")
-            }
-            let loaded = try await node.run([ClusterCommands.clusterSet, "-a"], logger: logger)
-            if loaded.succeeded, let output = try? CFSetOutput(parsing: loaded.standardOutput) {
-                status.clusterTimeoutInUse = output.clusterTimeout
-            } else {
-                status.errors.append("cfset -a: \(loaded.firstErrorLine)")
-            }
-            if let text = try await node.read(ClusterFormat.clusterConfigPath, logger: logger) {
-                status.clusterTimeoutConfigured = (try? ClusterConfigFile(parsing: text))?.clusterTimeout
-            }
-            status.shutdownFacility = try await Self.shutdownFacility(on: node, logger: logger)
+            let result = try await node.run(["sh", "-c", script], logger: logger)
+            sections = Self.sections(of: result.standardOutput)
         } catch where error.code == .nodeUnreachable {
             status.unreachable = error.message
+            return status
         } catch {
             status.errors.append(error.description)
+            return status
+        }
+        guard sections.count == commands.count else {
+            status.errors.append("unexpected answer to the status commands")
+            return status
+        }
+        if sections[0].status == 0, let table = try? NodeTable(parsing: sections[0].output) {
+            status.nodeTable = table
+        } else {
+            status.errors.append("cftool -n: \(RemoteResult.firstLine(of: sections[0].output) ?? "no output")")
+        }
+        if sections[1].status == 0, let output = try? CFSetOutput(parsing: sections[1].output) {
+            status.clusterTimeoutInUse = output.clusterTimeout
+        } else {
+            status.errors.append("cfset -a: \(RemoteResult.firstLine(of: sections[1].output) ?? "no output")")
+        }
+        if sections[2].status == 0 {
+            status.clusterConfigText = sections[2].output
+            status.clusterTimeoutConfigured = (try? ClusterConfigFile(parsing: sections[2].output))?.clusterTimeout
+        } else {
+            status.errors.append("\(ClusterFormat.clusterConfigPath) cannot be read")
+        }
+        if sections[3].status == 0, !sections[3].output.isEmpty {
+            do throws(ClusterError) {
+                status.shutdownFacility = try ShutdownFacilityStatus(parsing: sections[3].output)
+            } catch {
+                status.errors.append("sdtool -s: \(error.message)")
+            }
         }
         return status
+    }
+
+    /// Ends each command's output in the status script; a line no PRIMECLUSTER output contains.
+    static let marker = "@@kvmmigrate-status"
+
+    /// Splits the status script's output at its markers: each command's output and exit status.
+    static func sections(of output: String) -> [(output: String, status: Int32)] {
+        var sections: [(String, Int32)] = []
+        var current: [Substring] = []
+        for line in output.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix(Self.marker + " "), let code = Int32(line.dropFirst(Self.marker.count + 1)) {
+                sections.append((current.isEmpty ? "" : current.joined(separator: "\n") + "\n", code))
+                current = []
+            } else {
+                current.append(line)
+            }
+        }
+        return sections
     }
 
     /// `sdtool -s` on a node: the table, or `nil` when SF is not running (the command fails with nothing on
@@ -89,14 +134,6 @@ public struct NodeStatus: Sendable {
         } catch {
             throw error.located(node: node.name, path: nil)
         }
-    }
-}
-
-extension RemoteResult {
-    /// The first line of standard error, or of standard output when there is no error text.
-    var firstErrorLine: String {
-        Self.firstLine(of: self.standardError) ?? Self.firstLine(of: self.standardOutput)
-            ?? "exit status \(self.exitStatus)"
     }
 }
 

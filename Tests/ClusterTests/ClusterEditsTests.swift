@@ -77,3 +77,23 @@ import Testing
         #expect(error?.description.contains("S3CR3TPASSWORD") == false)
     }
 }
+
+@Suite struct NodeStatusScriptTests {
+    @Test func theStatusScriptsOutputSplitsAtItsMarkers() {
+        let output = """
+            Node     Number State       Os      Cpu
+            guest1   1      UP          Linux   EM64T
+            @@kvmmigrate-status 0
+            cftool: not loaded
+            @@kvmmigrate-status 1
+            @@kvmmigrate-status 0
+            @@kvmmigrate-status 1
+
+            """
+        let sections = NodeStatus.sections(of: output)
+        #expect(sections.map(\.status) == [0, 1, 0, 1])
+        #expect(sections[0].output == "Node     Number State       Os      Cpu\nguest1   1      UP          Linux   EM64T\n")
+        #expect(sections[1].output == "cftool: not loaded\n")
+        #expect(sections[2].output == "")
+    }
+}
