@@ -126,6 +126,24 @@ public struct JobType: RawRepresentable, Sendable, Hashable, CustomStringConvert
 }
 
 extension JobStats {
+    /// The job sends the domain to another host (`VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT`).
+    public var isOutgoingMigration: Bool {
+        self.operation == Int64(VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT.rawValue)
+    }
+
+    /// The job receives the domain from another host (`VIR_DOMAIN_JOB_OPERATION_MIGRATION_IN`).
+    public var isIncomingMigration: Bool {
+        self.operation == Self.incomingMigrationOperation
+    }
+
+    /// The ``operation`` of an incoming migration: the corresponding C value is
+    /// `VIR_DOMAIN_JOB_OPERATION_MIGRATION_IN`.
+    public static var incomingMigrationOperation: Int64 {
+        Int64(VIR_DOMAIN_JOB_OPERATION_MIGRATION_IN.rawValue)
+    }
+}
+
+extension JobStats {
     /// Decodes the fields libvirt reports; fields it did not report stay `nil`.
     internal init(type: JobType, _ parameters: TypedParameters) {
         func milliseconds(_ name: String) -> Duration? {

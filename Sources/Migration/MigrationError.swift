@@ -55,7 +55,7 @@ extension MigrationError {
         /// Whether this failure stopped the migration before anything was changed on any host.
         public var isRefusal: Bool {
             [.invalidURI, .hostUnreachable, .domainNotFound, .domainNotRunning, .destinationHasDomain, .sameHost,
-             .invalidRequest].contains(self)
+             .invalidRequest, .operationInProgress].contains(self)
         }
     }
 }

@@ -92,6 +92,16 @@ public enum MigrationPreflight {
         let (uuid, state, info) = try wrap("cannot read the state of '\(name)'") { () throws(LibvirtError) in
             (try domain.uuid(), try domain.state(), try domain.info())
         }
+        // A job on the domain (a migration by another kvmmigrate, by virsh, a save…) comes first: the destination
+        // would otherwise show the incoming copy as a name clash.
+        if let job = try? domain.jobStats(), job.type.isActive {
+            let owner = MigrationLock.running().first { $0.record.domainUUID == uuid }
+            throw MigrationError(
+                .operationInProgress,
+                "\(name) is being migrated already"
+                    + (owner.map { " by kvmmigrate (pid \($0.pid), to \($0.record.destinationURI))" }
+                        ?? (job.isOutgoingMigration ? " (libvirt has a migration job on the source)" : ": it has a \(job.type) job running")))
+        }
         if request.offline {
             if state.isActive {
                 throw MigrationError(.domainNotRunning, "domain '\(name)' is \(state.state): --offline needs it shut off")

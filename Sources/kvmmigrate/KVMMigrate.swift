@@ -12,7 +12,9 @@ struct KVMMigrate: AsyncParsableCommand {
               0   success
               1   unexpected internal error
               2   refused before anything changed: unknown domain, domain not running, destination already \
-            runs a domain of that name or UUID, destination is the source, contradictory options
+            runs a domain of that name or UUID, destination is the source, contradictory options, the domain \
+            is being migrated already; with --cluster: cluster not healthy, domain not a node, an unfinished \
+            operation (run kvmmigrate recover)
               3   aborted on request (Ctrl-C, SIGTERM): the guest keeps running on the source
               4   the migration failed: the guest keeps running on the source
               5   a host or node could not be reached, or a libvirt URI is malformed: nothing changed
@@ -23,7 +25,7 @@ struct KVMMigrate: AsyncParsableCommand {
               64  invalid command line
             """,
         version: "0.1.0",
-        subcommands: [Migrate.self, ClusterGroup.self, Recover.self]
+        subcommands: [Migrate.self, Status.self, Cancel.self, ClusterGroup.self, Recover.self]
     )
 }
 

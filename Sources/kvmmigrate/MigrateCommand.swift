@@ -120,8 +120,20 @@ extension KVMMigrate {
                     request: request)
             }
 
+            // One migration of a domain at a time; `kvmmigrate status` reads what this lock records.
+            let lock: MigrationLock
+            do {
+                lock = try MigrationLock(
+                    record: MigrationRecord(
+                        domain: prepared.domainName, domainUUID: prepared.domainUUID, sourceURI: request.sourceURI,
+                        destinationURI: request.destinationURI))
+            } catch {
+                self.fail(error, request: request)
+            }
+            defer { lock.release() }
             if self.clusterMode {
-                try await self.runWithCluster(prepared, display: display, interrupts: interrupts, logger: logger)
+                try await self.runWithCluster(
+                    prepared, display: display, interrupts: interrupts, logger: logger, lock: lock)
                 return
             }
             let migration = LiveMigration(prepared)
@@ -141,7 +153,8 @@ extension KVMMigrate {
 
         /// The migration inside the cluster steps: checks, prepare, migrate, restore (always), verify.
         private func runWithCluster(
-            _ prepared: PreparedMigration, display: ProgressDisplay, interrupts: InterruptState, logger: Logger
+            _ prepared: PreparedMigration, display: ProgressDisplay, interrupts: InterruptState, logger: Logger,
+            lock: MigrationLock
         ) async throws {
             let configuration = self.clusterOptions.load(json: self.output.json, command: "migrate")
             defer { configuration.ssh.closeSharedConnections() }
@@ -159,7 +172,10 @@ extension KVMMigrate {
             }
             let operation = ClusterOperation(
                 configuration: configuration, configurationPath: self.clusterOptions.resolvedPath, logger: logger,
-                onEvent: { display.event($0) })
+                onEvent: { event in
+                    display.event(event)
+                    lock.note(clusterStep: event.step)
+                })
             display.message("Checking and preparing the guest cluster for \(prepared.domainName)…")
             let result: (MigrationReport?, ClusterOperation.Report)
             do {
@@ -167,6 +183,7 @@ extension KVMMigrate {
                     domain: prepared.domainName, command: "migrate", sourceHost: prepared.sourceHostname,
                     destinationURI: request.destinationURI, delegate: self.delegate
                 ) { () -> MigrationReport in
+                    lock.note(clusterStep: "migrating")
                     let migration = LiveMigration(prepared)
                     interrupts.attach(migration)
                     display.message(
@@ -174,6 +191,7 @@ extension KVMMigrate {
                     let report = await migration.run(logger: logger) { progress in display.show(progress) }
                     display.clear()
                     interrupts.restoring()
+                    lock.note(clusterStep: "restoring")
                     display.message("Restoring the guest cluster…")
                     return report
                 }

@@ -159,3 +159,34 @@ import Testing
         #expect(line == "memory pass 2 │ 120.0 MiB sent, 12.0 MiB left │ 1.0 GiB/s │ dirty 30.0 MiB/s │  45% │ 00:03.2")
     }
 }
+
+@Suite struct ControlCommandParsingTests {
+    @Test func statusTakesAnOptionalDomainAndAHost() throws {
+        let all = try #require(try KVMMigrate.parseAsRoot(["status", "-c", "qemu+tcp://a/system"]) as? KVMMigrate.Status)
+        #expect(all.domain == nil)
+        #expect(all.connection.sourceURI == "qemu+tcp://a/system")
+        let one = try #require(try KVMMigrate.parseAsRoot(["status", "domain1", "--json"]) as? KVMMigrate.Status)
+        #expect(one.domain == "domain1")
+        #expect(one.output.json)
+    }
+
+    @Test func cancelNeedsADomain() throws {
+        let cancel = try #require(try KVMMigrate.parseAsRoot(["cancel", "domain1"]) as? KVMMigrate.Cancel)
+        #expect(cancel.domain == "domain1")
+        #expect(cancel.sourceURI == nil)
+        #expect(throws: (any Error).self) { try KVMMigrate.parseAsRoot(["cancel"]) }
+    }
+
+    @Test func clusterCommandsParse() throws {
+        #expect(try KVMMigrate.parseAsRoot(["cluster", "status"]) is KVMMigrate.ClusterGroup.Status)
+        let restore = try #require(
+            try KVMMigrate.parseAsRoot(["cluster", "restore", "domain1", "--host", "hostB", "--cluster-config", "/x.yaml"])
+                as? KVMMigrate.ClusterGroup.Restore)
+        #expect(restore.host == "hostB")
+        #expect(restore.cluster.resolvedPath == "/x.yaml")
+        #expect(try KVMMigrate.parseAsRoot(["recover", "--json"]) is KVMMigrate.Recover)
+        #expect(throws: (any Error).self) {
+            try KVMMigrate.parseAsRoot(["migrate", "d", "qemu+tcp://b/system", "--cluster", "--dname", "x"])
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+/// What `kvmmigrate status` shows about a migration this tool runs, beside libvirt's job statistics.
+public struct MigrationRecord: Codable, Sendable, Hashable {
+    public var domain: String
+    public var domainUUID: String
+    public var sourceURI: String
+    public var destinationURI: String
+    /// The cluster step under way (`preparing`, `migrating`, `restoring`, …), with `--cluster`.
+    public var clusterStep: String?
+
+    public init(domain: String, domainUUID: String, sourceURI: String, destinationURI: String) {
+        self.domain = domain
+        self.domainUUID = domainUUID
+        self.sourceURI = sourceURI
+        self.destinationURI = destinationURI
+    }
+}
+
+/// One migration of a domain at a time, across processes: a journal entry keyed by the domain's UUID, held for
+/// the life of the migration. It is also where `kvmmigrate status` finds the migrations this machine runs.
+///
+/// A record left by a process that died is taken over silently: a plain migration leaves nothing to recover
+/// (libvirt ends the job), unlike the cluster operation, which has its own journal.
+public final class MigrationLock: Sendable {
+    private let handle: JournalHandle<MigrationRecord>
+
+    /// The default directory: `$KVMMIGRATE_STATE_DIR/migrations` or `/var/lib/kvmmigrate/migrations`.
+    public static var defaultDirectory: URL {
+        let base = ProcessInfo.processInfo.environment["KVMMIGRATE_STATE_DIR"] ?? "/var/lib/kvmmigrate"
+        return URL(filePath: base).appending(path: "migrations")
+    }
+
+    /// Takes the lock for `record.domainUUID`.
+    ///
+    /// - Throws: ``MigrationError`` with ``MigrationError/Code/operationInProgress`` naming the process that
+    ///   migrates the domain now.
+    public init(record: MigrationRecord, directory: URL = MigrationLock.defaultDirectory) throws(MigrationError) {
+        let store = try JournalStore<MigrationRecord>(directory: directory)
+        if let stale = try store.unfinished().first(where: { $0.key == record.domainUUID }) {
+            guard !stale.processRunning else {
+                throw MigrationError(
+                    .operationInProgress,
+                    "\(record.domain) is being migrated already by kvmmigrate (pid \(stale.pid), to "
+                        + "\(stale.record.destinationURI), since \(stale.startedAt.formatted(.iso8601)))")
+            }
+            try store.resume(stale).finish()
+        }
+        do throws(MigrationError) {
+            self.handle = try store.begin(key: record.domainUUID, record: record)
+        } catch where error.code == .operationInProgress {
+            throw MigrationError(.operationInProgress, "\(record.domain) is being migrated already: \(error.message)")
+        }
+    }
+
+    /// Records the cluster step under way.
+    public func note(clusterStep: String) {
+        try? self.handle.update { $0.clusterStep = clusterStep }
+    }
+
+    /// Releases the lock.
+    public func release() {
+        try? self.handle.finish()
+    }
+
+    /// The migrations running now, as this machine's kvmmigrate processes recorded them.
+    public static func running(in directory: URL = MigrationLock.defaultDirectory) -> [JournalEntry<MigrationRecord>] {
+        guard let store = try? JournalStore<MigrationRecord>(directory: directory) else { return [] }
+        return ((try? store.unfinished()) ?? []).filter(\.processRunning)
+    }
+}
