@@ -28,9 +28,7 @@ extension KVMMigrate.ClusterGroup {
         func run() async throws {
             let configuration = self.cluster.load(json: self.output.json, command: "cluster status")
             defer { configuration.ssh.closeSharedConnections() }
-            let operation = ClusterOperation(
-                configuration: configuration, configurationPath: self.cluster.resolvedPath,
-                logger: self.output.makeLogger())
+            let operation = self.cluster.operation(configuration, output: self.output, display: nil)
             let status: ClusterStatus
             do { status = try await operation.status() } catch {
                 ClusterOutput.fail(error, command: "cluster status", json: self.output.json)
@@ -55,9 +53,7 @@ extension KVMMigrate.ClusterGroup {
             let configuration = self.cluster.load(json: self.output.json, command: "cluster prepare")
             defer { configuration.ssh.closeSharedConnections() }
             let display = ProgressDisplay(domain: self.domain, quiet: self.output.quiet)
-            let operation = ClusterOperation(
-                configuration: configuration, configurationPath: self.cluster.resolvedPath,
-                logger: self.output.makeLogger(), onEvent: { display.event($0) })
+            let operation = self.cluster.operation(configuration, output: self.output, display: display)
             let report: ClusterOperation.Report
             do {
                 (_, report) = try await operation.run(
@@ -85,9 +81,7 @@ extension KVMMigrate.ClusterGroup {
             let configuration = self.cluster.load(json: self.output.json, command: "cluster restore")
             defer { configuration.ssh.closeSharedConnections() }
             let display = ProgressDisplay(domain: self.domain, quiet: self.output.quiet)
-            let operation = ClusterOperation(
-                configuration: configuration, configurationPath: self.cluster.resolvedPath,
-                logger: self.output.makeLogger(), onEvent: { display.event($0) })
+            let operation = self.cluster.operation(configuration, output: self.output, display: display)
             let report: ClusterOperation.Report
             do { report = try await operation.restoreByHand(domain: self.domain, hostName: self.host) } catch {
                 ClusterOutput.fail(error, command: "cluster restore", json: self.output.json)
@@ -109,9 +103,7 @@ extension KVMMigrate.ClusterGroup {
             var configuration = self.cluster.load(json: self.output.json, command: "cluster verify")
             defer { configuration.ssh.closeSharedConnections() }
             if let timeout = self.timeout { configuration.verifyTimeout = .seconds(timeout) }
-            let operation = ClusterOperation(
-                configuration: configuration, configurationPath: self.cluster.resolvedPath,
-                logger: self.output.makeLogger())
+            let operation = self.cluster.operation(configuration, output: self.output, display: nil)
             let verification: ClusterSteps.Verification
             do { verification = try await operation.verifyByHand() } catch {
                 ClusterOutput.fail(error, command: "cluster verify", json: self.output.json)

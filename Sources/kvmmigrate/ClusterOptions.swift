@@ -29,6 +29,15 @@ struct ClusterOptions: ParsableArguments {
         }
     }
 
+    /// The cluster operation of a command, its steps shown on `display`.
+    func operation(_ configuration: ClusterConfiguration, output: OutputOptions, display: ProgressDisplay?)
+        -> ClusterOperation
+    {
+        ClusterOperation(
+            configuration: configuration, configurationPath: self.resolvedPath, logger: output.makeLogger(),
+            onEvent: { event in display?.event(event) })
+    }
+
     /// A private directory for ssh's connection sharing, for this process's lifetime.
     static func controlDirectory() -> String? {
         let path = FileManager.default.temporaryDirectory.appending(path: "kvmmigrate-ssh-\(getpid())").path

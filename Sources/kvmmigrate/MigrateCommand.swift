@@ -136,19 +136,26 @@ extension KVMMigrate {
                     prepared, display: display, interrupts: interrupts, logger: logger, lock: lock)
                 return
             }
-            let migration = LiveMigration(prepared)
-            interrupts.attach(migration)
-            display.message(
-                "Migrating \(prepared.domainName) from \(prepared.sourceHostname) to \(prepared.destinationHostname)…")
-            let report = await migration.run(logger: logger) { progress in display.show(progress) }
-            display.clear()
-
+            let report = await Self.migrate(prepared, display: display, interrupts: interrupts, logger: logger)
             let exitCode = report.exitCode
             if self.output.json {
                 print(MigrateDocument(report: report, exitCode: exitCode).json())
             }
             ProgressDisplay.write(report.text + "\n")
             if exitCode != .success { throw exitCode }
+        }
+
+        /// Runs the migration with its progress line; a signal aborts it from now on.
+        private static func migrate(
+            _ prepared: PreparedMigration, display: ProgressDisplay, interrupts: InterruptState, logger: Logger
+        ) async -> MigrationReport {
+            let migration = LiveMigration(prepared)
+            interrupts.attach(migration)
+            display.message(
+                "Migrating \(prepared.domainName) from \(prepared.sourceHostname) to \(prepared.destinationHostname)…")
+            let report = await migration.run(logger: logger) { progress in display.show(progress) }
+            display.clear()
+            return report
         }
 
         /// The migration inside the cluster steps: checks, prepare, migrate, restore (always), verify.
@@ -184,12 +191,7 @@ extension KVMMigrate {
                     destinationURI: request.destinationURI, delegate: self.delegate
                 ) { () -> MigrationReport in
                     lock.note(clusterStep: "migrating")
-                    let migration = LiveMigration(prepared)
-                    interrupts.attach(migration)
-                    display.message(
-                        "Migrating \(prepared.domainName) from \(prepared.sourceHostname) to \(prepared.destinationHostname)…")
-                    let report = await migration.run(logger: logger) { progress in display.show(progress) }
-                    display.clear()
+                    let report = await Self.migrate(prepared, display: display, interrupts: interrupts, logger: logger)
                     interrupts.restoring()
                     lock.note(clusterStep: "restoring")
                     display.message("Restoring the guest cluster…")

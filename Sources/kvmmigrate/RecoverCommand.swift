@@ -19,9 +19,7 @@ extension KVMMigrate {
             let configuration = self.cluster.load(json: self.output.json, command: "recover")
             defer { configuration.ssh.closeSharedConnections() }
             let display = ProgressDisplay(domain: "recover", quiet: self.output.quiet)
-            let operation = ClusterOperation(
-                configuration: configuration, configurationPath: self.cluster.resolvedPath,
-                logger: self.output.makeLogger(), onEvent: { display.event($0) })
+            let operation = self.cluster.operation(configuration, output: self.output, display: display)
             let reports: [ClusterOperation.Report]
             do { reports = try await operation.recover() } catch {
                 ClusterOutput.fail(error, command: "recover", json: self.output.json)
