@@ -23,6 +23,8 @@ public struct MigrationRequest: Sendable, Hashable {
     public var postCopy: Bool
     /// Carry the data through the daemons' connection (`--tunnelled`).
     public var tunnelled: Bool
+    /// Copy every non-shared disk to the destination (`--copy-storage-all`).
+    public var copyStorage: Bool
     /// The longest pause the guest may see at the switch-over (`--max-downtime`).
     public var maximumDowntime: Duration?
     /// Typed parameters: new name, migration URI, bandwidth, parallel connections.
@@ -31,8 +33,10 @@ public struct MigrationRequest: Sendable, Hashable {
     public init(
         domain: String, sourceURI: String, destinationURI: String, offline: Bool = false, persistent: Bool = false,
         undefineSource: Bool = false, compressed: Bool = false, autoConverge: Bool = false, postCopy: Bool = false,
-        tunnelled: Bool = false, maximumDowntime: Duration? = nil, parameters: MigrationParameters = .init()
+        tunnelled: Bool = false, maximumDowntime: Duration? = nil, parameters: MigrationParameters = .init(),
+        copyStorage: Bool = false
     ) {
+        self.copyStorage = copyStorage
         self.domain = domain
         self.sourceURI = sourceURI
         self.destinationURI = destinationURI
@@ -56,6 +60,7 @@ public struct MigrationRequest: Sendable, Hashable {
         if self.autoConverge { flags.insert(.autoConverge) }
         if self.postCopy { flags.insert(.postCopy) }
         if self.tunnelled { flags.insert(.tunnelled) }
+        if self.copyStorage { flags.insert(.copyStorageAll) }
         if (self.parameters.parallelConnections ?? 0) > 0 { flags.insert(.parallel) }
         return flags
     }

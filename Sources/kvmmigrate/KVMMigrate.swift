@@ -25,7 +25,7 @@ struct KVMMigrate: AsyncParsableCommand {
               64  invalid command line
             """,
         version: "0.1.0",
-        subcommands: [Migrate.self, Status.self, Cancel.self, ClusterGroup.self, Recover.self]
+        subcommands: [Migrate.self, Check.self, Status.self, Cancel.self, ClusterGroup.self, Recover.self]
     )
 }
 

@@ -54,6 +54,15 @@ extension KVMMigrate {
         @Flag(help: "Throttle the guest's CPUs when the migration does not converge.")
         var autoConverge = false
 
+        @Flag(help: "Copy every disk the destination does not see to it (non-shared storage).")
+        var copyStorageAll = false
+
+        @Flag(help: "Check whether the migration can work (as kvmmigrate check), change nothing, and exit.")
+        var dryRun = false
+
+        @Flag(help: "Skip the checks beyond the basic ones (CPU, memory, storage, migration address).")
+        var skipChecks = false
+
         @Flag(help: "Run the PRIMECLUSTER steps around the migration: prepare every node, migrate, restore, verify.")
         var cluster = false
 
@@ -95,11 +104,16 @@ extension KVMMigrate {
                 maximumDowntime: self.maxDowntime.map { .milliseconds(Int64(clamping: $0)) },
                 parameters: MigrationParameters(
                     migrationURI: self.migrateURI, destinationName: self.dname,
-                    bandwidthMiBPerSecond: self.bandwidth, parallelConnections: self.parallel))
+                    bandwidthMiBPerSecond: self.bandwidth, parallelConnections: self.parallel),
+                copyStorage: self.copyStorageAll)
         }
 
         func run() async throws {
             let request = self.request
+            if self.dryRun {
+                try await CheckReport.run(request, json: self.output.json)
+                return
+            }
             let logger = self.output.makeLogger()
             let display = ProgressDisplay(domain: request.domain, quiet: self.output.quiet)
 
@@ -120,6 +134,18 @@ extension KVMMigrate {
                     request: request)
             }
 
+            if !self.skipChecks {
+                let failed = await MigrationCheck.checks(for: prepared, copyStorage: request.copyStorage)
+                    .filter { $0.status == .fail }
+                if !failed.isEmpty {
+                    self.fail(
+                        MigrationError(
+                            .invalidRequest,
+                            failed.map { "\($0.name): \($0.detail)" }.joined(separator: "; ")
+                                + " (kvmmigrate check shows every check; --skip-checks skips these)"),
+                        request: request)
+                }
+            }
             // One migration of a domain at a time; `kvmmigrate status` reads what this lock records.
             let lock: MigrationLock
             do {

@@ -1,0 +1,117 @@
+import ArgumentParser
+import Cluster
+import Foundation
+import Libvirt
+import Logging
+import Migration
+
+extension KVMMigrate {
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Say whether a migration can work, touching nothing (a dry run of migrate).",
+            discussion: """
+                Checks: both hosts answer and differ; the domain exists and runs; the destination has no active \
+                domain of that name or UUID; the migration address answers from here; the destination's libvirt \
+                version, CPU (libvirt's comparison) and free memory; every disk on storage the destination \
+                sees, or --copy-storage-all; disk cache modes libvirt accepts; with --cluster, the cluster's \
+                own checks. Exit status 0 when the migration would be tried, 2 when a check fails.
+                """)
+
+        @OptionGroup(title: "Connection") var connection: ConnectionOptions
+        @Argument(help: "The domain's name or UUID on the source.") var domain: String
+        @Argument(help: ArgumentHelp("The destination host's libvirt URI.", valueName: "dest-uri"))
+        var destinationURI: String
+        @Flag(help: "Check an offline migration (a stopped domain's definition).") var offline = false
+        @Option(help: ArgumentHelp("Where the migration data would go, e.g. tcp://10.0.0.2.", valueName: "uri"))
+        var migrateURI: String?
+        @Option(help: ArgumentHelp("The name it would have on the destination.", valueName: "name")) var dname: String?
+        @Flag(help: "The migration would copy non-shared disks.") var copyStorageAll = false
+        @Flag(help: "Also run the cluster's checks (see kvmmigrate migrate --cluster).") var cluster = false
+        @OptionGroup(title: "Cluster") var clusterOptions: ClusterOptions
+        @OptionGroup(title: "Output") var output: OutputOptions
+
+        func run() async throws {
+            let request = MigrationRequest(
+                domain: self.domain, sourceURI: self.connection.sourceURI, destinationURI: self.destinationURI,
+                offline: self.offline, persistent: self.offline,
+                parameters: MigrationParameters(migrationURI: self.migrateURI, destinationName: self.dname),
+                copyStorage: self.copyStorageAll)
+            let cluster = self.cluster || self.clusterOptions.path != nil ? self.clusterOptions : nil
+            try await CheckReport.run(request, json: self.output.json, cluster: cluster)
+        }
+    }
+}
+
+/// Runs the checks and prints the table (or `--json`); exits 0 or 2.
+enum CheckReport {
+    static func run(_ request: MigrationRequest, json: Bool, cluster: ClusterOptions? = nil) async throws {
+        var results = await MigrationCheck.run(request, copyStorage: request.copyStorage)
+        if let cluster {
+            results.append(await Self.clusterCheck(request, options: cluster))
+        }
+        let wouldMigrate = MigrationCheck.wouldMigrate(results)
+        if json {
+            print(JSONOutput.encode(CheckDocument(wouldMigrate: wouldMigrate, results: results)))
+        }
+        ProgressDisplay.write(Self.table(results, wouldMigrate: wouldMigrate) + "\n")
+        if !wouldMigrate { throw ExitCode.refused }
+    }
+
+    static func clusterCheck(_ request: MigrationRequest, options: ClusterOptions) async -> CheckResult {
+        let configuration: ClusterConfiguration
+        do throws(ClusterError) {
+            configuration = try ClusterConfiguration(contentsOf: options.resolvedPath)
+        } catch {
+            return CheckResult("cluster", .fail, error.description)
+        }
+        guard configuration.host(matching: request.destinationURI) != nil else {
+            return CheckResult("cluster", .fail, "the destination is not a host of \(options.resolvedPath)")
+        }
+        var logger = Logger(label: "kvmmigrate") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = .warning
+        do throws(ClusterError) {
+            let topology = try await ClusterTopology.discover(configuration, logger: logger)
+            let steps = ClusterSteps(configuration: configuration, topology: topology, logger: logger)
+            let (guest, _) = try await steps.check(domain: request.domain)
+            return CheckResult(
+                "cluster", .pass,
+                "\(guest.nodeName) and its peers (\(topology.nodes.map(\.name).joined(separator: ", "))) are UP with SF healthy")
+        } catch {
+            return CheckResult("cluster", .fail, error.description)
+        }
+    }
+
+    static func table(_ results: [CheckResult], wouldMigrate: Bool) -> String {
+        let width = (results.map(\.name.count).max() ?? 0) + 2
+        var lines = results.map { result in
+            result.status.rawValue.uppercased().padding(toLength: 6, withPad: " ", startingAt: 0)
+                + result.name.padding(toLength: width, withPad: " ", startingAt: 0) + result.detail
+        }
+        let failed = results.filter { $0.status == .fail }.count
+        lines.append(
+            wouldMigrate
+                ? "The migration would be tried."
+                : "The migration would be refused (\(failed) check\(failed == 1 ? "" : "s") failed).")
+        return lines.joined(separator: "\n")
+    }
+}
+
+struct CheckDocument: Encodable {
+    var schemaVersion = 1
+    var command = "check"
+    var wouldMigrate: Bool
+    var exitCode: Int32
+    var checks: [Entry]
+
+    struct Entry: Encodable {
+        var name: String
+        var status: String
+        var detail: String
+    }
+
+    init(wouldMigrate: Bool, results: [CheckResult]) {
+        self.wouldMigrate = wouldMigrate
+        self.exitCode = wouldMigrate ? 0 : 2
+        self.checks = results.map { Entry(name: $0.name, status: $0.status.rawValue, detail: $0.detail) }
+    }
+}
