@@ -223,7 +223,7 @@ private func expectFailure(
         #expect(error?.message.contains("pid \(getpid())") == true)
         #expect(error?.message.contains("no longer running") == true)
 
-        let entries = try directory.store().unfinished()
+        let entries = try settled(directory.store())
         try #require(entries.count == 1)
         let entry = entries[0]
         #expect(!entry.processRunning)
@@ -285,7 +285,7 @@ private func expectFailure(
 
         kill(holder.processIdentifier, SIGKILL)
         holder.waitUntilExit()
-        #expect(try store.unfinished().map(\.processRunning) == [false])
+        #expect(try settled(store).map(\.processRunning) == [false])
         try store.resume(entries[0]).finish()
         #expect(try store.unfinished().isEmpty)
     }
@@ -297,7 +297,7 @@ private func expectFailure(
             let handle = try store.begin(key: "cluster-a", record: TestRecord(phase: "prepared"))
             try handle.update { $0.phase = "nodes-changed" }
         }
-        let entries = try store.unfinished()
+        let entries = try settled(store)
         #expect(entries.map(\.processRunning) == [false])
         #expect(entries.map(\.record.phase) == ["nodes-changed"])
     }
@@ -422,4 +422,16 @@ private func expectFailure(
         for handle in handles { try handle.finish() }
         _ = expectFailure(.journal) { _ = try store.begin(key: "", record: TestRecord(phase: "")) }
     }
+}
+
+/// The unfinished entries once no lock is held by a process in the middle of starting: tests running in
+/// parallel fork children, and until a child execs it holds a copy of every descriptor (`O_CLOEXEC` closes
+/// them only at the exec), so a lock just released can look held for an instant.
+private func settled<Record>(_ store: JournalStore<Record>) throws -> [JournalEntry<Record>] {
+    var entries = try store.unfinished()
+    for _ in 0..<100 where entries.contains(where: \.processRunning) {
+        Thread.sleep(forTimeInterval: 0.02)
+        entries = try store.unfinished()
+    }
+    return entries
 }
