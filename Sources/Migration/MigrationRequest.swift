@@ -74,7 +74,8 @@ public struct MigrationRequest: Sendable, Hashable {
     ///
     /// - Throws: ``MigrationError`` with ``MigrationError/Code/invalidURI`` or ``MigrationError/Code/invalidRequest``.
     public func validate() throws(MigrationError) {
-        guard !self.domain.isEmpty else { throw MigrationError(.invalidRequest, "the domain name is empty") }
+        // The options first: on a command line they are usage errors, whatever the URIs say.
+        try self.validateOptions()
         try Self.validateLibvirtURI(self.sourceURI, role: "source")
         try Self.validateLibvirtURI(self.destinationURI, role: "destination")
         if self.sourceURI == self.destinationURI {
@@ -85,17 +86,28 @@ public struct MigrationRequest: Sendable, Hashable {
                 throw MigrationError(.invalidURI, "malformed migration URI '\(uri)': expected e.g. tcp://10.0.0.2")
             }
         }
+    }
+
+    /// The checks of the options alone, each an ``MigrationError/Code/invalidRequest``.
+    public func validateOptions() throws(MigrationError) {
+        guard !self.domain.isEmpty else { throw MigrationError(.invalidRequest, "name the domain to migrate") }
+        if let bandwidth = self.parameters.bandwidthMiBPerSecond, bandwidth == 0 {
+            throw MigrationError(.invalidRequest, "--bandwidth must be at least 1 MiB/s")
+        }
+        if let parallel = self.parameters.parallelConnections, !(1...255).contains(parallel) {
+            throw MigrationError(.invalidRequest, "--parallel takes 1 to 255 connections")
+        }
+        if let downtime = self.maximumDowntime, downtime < .milliseconds(1) {
+            throw MigrationError(.invalidRequest, "--max-downtime must be at least 1 ms")
+        }
         if self.tunnelled && (self.parameters.parallelConnections ?? 0) > 0 {
             throw MigrationError(.invalidRequest, "--tunnelled and --parallel cannot be combined")
         }
-        if self.offline && (self.postCopy || self.autoConverge || self.compressed) {
-            throw MigrationError(.invalidRequest, "--offline moves only the definition: no live-migration options")
+        if self.offline && (self.postCopy || self.autoConverge || self.compressed || self.maximumDowntime != nil) {
+            throw MigrationError(.invalidRequest, "--offline moves only the definition: drop the live-migration options")
         }
         if let name = self.parameters.destinationName, name.isEmpty {
             throw MigrationError(.invalidRequest, "--dname must not be empty")
-        }
-        if let bandwidth = self.parameters.bandwidthMiBPerSecond, bandwidth == 0 {
-            throw MigrationError(.invalidRequest, "--bandwidth must be at least 1 MiB/s")
         }
     }
 

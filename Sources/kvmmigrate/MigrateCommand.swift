@@ -77,20 +77,13 @@ extension KVMMigrate {
         var clusterMode: Bool { self.cluster || self.clusterOptions.path != nil || self.delegate }
 
         func validate() throws {
-            if self.domain.isEmpty { throw ValidationError("Name the domain to migrate.") }
-            if let bandwidth = self.bandwidth, bandwidth == 0 {
-                throw ValidationError("--bandwidth must be at least 1 MiB/s.")
+            // The request states its own rules; here they become usage errors (exit 64). Malformed URIs are
+            // left to the run, which reports them as unreachable hosts (exit 5).
+            do throws(MigrationError) {
+                try self.request.validateOptions()
+            } catch {
+                throw ValidationError(error.message.prefix(1).uppercased() + error.message.dropFirst() + ".")
             }
-            if let parallel = self.parallel, parallel < 1 || parallel > 255 {
-                throw ValidationError("--parallel takes 1 to 255 connections.")
-            }
-            if let downtime = self.maxDowntime, downtime == 0 {
-                throw ValidationError("--max-downtime must be at least 1 ms.")
-            }
-            if self.offline && (self.compressed || self.autoConverge || self.maxDowntime != nil) {
-                throw ValidationError("--offline moves only the definition: drop the live-migration options.")
-            }
-            if let dname = self.dname, dname.isEmpty { throw ValidationError("--dname must not be empty.") }
             if self.clusterMode && self.dname != nil {
                 throw ValidationError("--dname cannot be used with --cluster: the SF agents name the domain.")
             }
