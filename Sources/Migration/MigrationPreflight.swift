@@ -1,4 +1,8 @@
 import Foundation
+
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import Libvirt
 
 /// A migration that passed its pre-flight checks: both daemons answered, the domain exists and is in the right
@@ -152,10 +156,10 @@ struct HostIdentity: Hashable {
 
     /// The text of `<host><uuid>…</uuid>` in a capabilities document.
     static func hostUUID(inCapabilities xml: String) -> String? {
-        guard let host = xml.range(of: "<host>"),
-            let open = xml.range(of: "<uuid>", range: host.upperBound..<xml.endIndex),
-            let close = xml.range(of: "</uuid>", range: open.upperBound..<xml.endIndex)
+        guard let document = try? XMLDocument(xmlString: xml, options: []),
+            let uuid = document.rootElement()?.elements(forName: "host").first?.elements(forName: "uuid").first?
+                .stringValue
         else { return nil }
-        return String(xml[open.upperBound..<close.lowerBound]).trimmingCharacters(in: .whitespacesAndNewlines)
+        return uuid.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
