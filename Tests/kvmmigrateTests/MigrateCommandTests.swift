@@ -57,7 +57,7 @@ import Testing
 
     @Test func helpDocumentsEveryExitCode() {
         let help = KVMMigrate.helpMessage()
-        for code in ["0 ", "1 ", "2 ", "3 ", "4 ", "5 ", "7 ", "64 "] {
+        for code in ["0 ", "1 ", "2 ", "3 ", "4 ", "5 ", "6 ", "7 ", "64 "] {
             #expect(help.contains("  \(code)"), "exit code \(code) missing from --help")
         }
     }
