@@ -33,6 +33,16 @@ extension Domain {
         try check(virDomainAbortJob(self.pointer), "virDomainAbortJob")
     }
 
+    /// Pauses a post-copy migration whose connection broke, or that runs, so that it can be resumed later with
+    /// ``MigrationFlags/postCopyResume`` (a post-copy migration cannot be undone).
+    ///
+    /// The corresponding C function is `virDomainAbortJobFlags` with `VIR_DOMAIN_ABORT_JOB_POSTCOPY`.
+    public func pausePostCopy() throws(LibvirtError) {
+        try check(
+            virDomainAbortJobFlags(self.pointer, UInt32(VIR_DOMAIN_ABORT_JOB_POSTCOPY.rawValue)),
+            "virDomainAbortJobFlags")
+    }
+
     /// Sets the longest time the guest may be paused at the end of a live migration. Takes effect in the
     /// running migration.
     ///

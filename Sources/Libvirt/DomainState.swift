@@ -85,6 +85,13 @@ public struct DomainStateInfo: Sendable, Hashable, CustomStringConvertible {
             || (self.state == .paused && self.reason == Int32(VIR_DOMAIN_PAUSED_POSTCOPY_FAILED.rawValue))
     }
 
+    /// In post-copy: running on the destination (`VIR_DOMAIN_RUNNING_POSTCOPY`) or paused on the source
+    /// (`VIR_DOMAIN_PAUSED_POSTCOPY`).
+    public var isPostCopy: Bool {
+        (self.state == .running && self.reason == Int32(VIR_DOMAIN_RUNNING_POSTCOPY.rawValue))
+            || (self.state == .paused && self.reason == Int32(VIR_DOMAIN_PAUSED_POSTCOPY.rawValue))
+    }
+
     /// Paused because a migration is under way (`VIR_DOMAIN_PAUSED_MIGRATION`) or in post-copy
     /// (`VIR_DOMAIN_PAUSED_POSTCOPY`).
     public var isPausedForMigration: Bool {
