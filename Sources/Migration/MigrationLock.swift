@@ -8,8 +8,13 @@ public struct MigrationRecord: Codable, Sendable, Hashable {
     public var destinationURI: String
     /// The cluster step under way (`preparing`, `migrating`, `restoring`, …), with `--cluster`.
     public var clusterStep: String?
+    /// The convergence policy, in one line.
+    public var policy: String?
+    /// The last step the policy took.
+    public var policyStep: String?
 
-    public init(domain: String, domainUUID: String, sourceURI: String, destinationURI: String) {
+    public init(domain: String, domainUUID: String, sourceURI: String, destinationURI: String, policy: String? = nil) {
+        self.policy = policy
         self.domain = domain
         self.domainUUID = domainUUID
         self.sourceURI = sourceURI
@@ -56,6 +61,11 @@ public final class MigrationLock: Sendable {
     /// Records the cluster step under way.
     public func note(clusterStep: String) {
         try? self.handle.update { $0.clusterStep = clusterStep }
+    }
+
+    /// Records the last step of the convergence policy.
+    public func note(policyStep: String) {
+        try? self.handle.update { $0.policyStep = policyStep }
     }
 
     /// Releases the lock.

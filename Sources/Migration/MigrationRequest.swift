@@ -17,23 +17,19 @@ public struct MigrationRequest: Sendable, Hashable {
     public var undefineSource: Bool
     /// Compress the migration data (`--compressed`; libvirt's default method, XBZRLE).
     public var compressed: Bool
-    /// Throttle the guest's CPUs when the migration does not converge (`--auto-converge`).
-    public var autoConverge: Bool
-    /// Allow a switch to post-copy (`--postcopy`).
-    public var postCopy: Bool
+    /// How the migration is made to finish when plain pre-copy does not (`--policy` and its knobs).
+    public var policy: ConvergencePolicy
     /// Carry the data through the daemons' connection (`--tunnelled`).
     public var tunnelled: Bool
     /// Copy every non-shared disk to the destination (`--copy-storage-all`).
     public var copyStorage: Bool
-    /// The longest pause the guest may see at the switch-over (`--max-downtime`).
-    public var maximumDowntime: Duration?
     /// Typed parameters: new name, migration URI, bandwidth, parallel connections.
     public var parameters: MigrationParameters
 
     public init(
         domain: String, sourceURI: String, destinationURI: String, offline: Bool = false, persistent: Bool = false,
-        undefineSource: Bool = false, compressed: Bool = false, autoConverge: Bool = false, postCopy: Bool = false,
-        tunnelled: Bool = false, maximumDowntime: Duration? = nil, parameters: MigrationParameters = .init(),
+        undefineSource: Bool = false, compressed: Bool = false, policy: ConvergencePolicy = .balanced,
+        tunnelled: Bool = false, parameters: MigrationParameters = .init(),
         copyStorage: Bool = false
     ) {
         self.copyStorage = copyStorage
@@ -44,10 +40,8 @@ public struct MigrationRequest: Sendable, Hashable {
         self.persistent = persistent
         self.undefineSource = undefineSource
         self.compressed = compressed
-        self.autoConverge = autoConverge
-        self.postCopy = postCopy
+        self.policy = policy
         self.tunnelled = tunnelled
-        self.maximumDowntime = maximumDowntime
         self.parameters = parameters
     }
 
@@ -57,8 +51,10 @@ public struct MigrationRequest: Sendable, Hashable {
         if self.persistent { flags.insert(.persistOnDestination) }
         if self.undefineSource { flags.insert(.undefineSource) }
         if self.compressed { flags.insert(.compressed) }
-        if self.autoConverge { flags.insert(.autoConverge) }
-        if self.postCopy { flags.insert(.postCopy) }
+        if !self.offline {
+            if self.policy.autoConverge { flags.insert(.autoConverge) }
+            if self.policy.needsPostCopy { flags.insert(.postCopy) }
+        }
         if self.tunnelled { flags.insert(.tunnelled) }
         if self.copyStorage { flags.insert(.copyStorageAll) }
         if (self.parameters.parallelConnections ?? 0) > 0 { flags.insert(.parallel) }
@@ -97,13 +93,15 @@ public struct MigrationRequest: Sendable, Hashable {
         if let parallel = self.parameters.parallelConnections, !(1...255).contains(parallel) {
             throw MigrationError(.invalidRequest, "--parallel takes 1 to 255 connections")
         }
-        if let downtime = self.maximumDowntime, downtime < .milliseconds(1) {
-            throw MigrationError(.invalidRequest, "--max-downtime must be at least 1 ms")
+        try self.policy.validate()
+        if self.tunnelled && self.policy.needsPostCopy {
+            throw MigrationError(
+                .invalidRequest, "post-copy cannot be used with --tunnelled: drop --allow-postcopy and --timeout-action postcopy")
         }
         if self.tunnelled && (self.parameters.parallelConnections ?? 0) > 0 {
             throw MigrationError(.invalidRequest, "--tunnelled and --parallel cannot be combined")
         }
-        if self.offline && (self.postCopy || self.autoConverge || self.compressed || self.maximumDowntime != nil) {
+        if self.offline && self.compressed {
             throw MigrationError(.invalidRequest, "--offline moves only the definition: drop the live-migration options")
         }
         if let name = self.parameters.destinationName, name.isEmpty {

@@ -116,6 +116,8 @@ struct MigrationStatusDocument: Encodable {
         var destinationUri: String?
         var kvmmigratePid: Int32?
         var clusterStep: String?
+        var policy: String?
+        var policyStep: String?
         var startedAt: Date?
         var line: String?
     }
@@ -133,7 +135,8 @@ struct MigrationStatusDocument: Encodable {
                 dirtyRateBytesPerSecond: status.progress?.dirtyRateBytesPerSecond,
                 expectedDowntimeMilliseconds: Format.milliseconds(status.statistics.downtime),
                 destinationUri: status.record?.destinationURI, kvmmigratePid: status.pid,
-                clusterStep: status.record?.clusterStep, startedAt: status.startedAt,
+                clusterStep: status.record?.clusterStep, policy: status.record?.policy,
+                policyStep: status.record?.policyStep, startedAt: status.startedAt,
                 line: status.progress.map(ProgressDisplay.line(for:)))
         }
     }
@@ -146,6 +149,8 @@ struct MigrationStatusDocument: Encodable {
                 + (entry.line ?? (entry.direction == "incoming" ? "receiving (libvirt shows progress on the source)" : "starting"))
             if let pid = entry.kvmmigratePid {
                 text += "\n  kvmmigrate pid \(pid)" + (entry.clusterStep.map { ", cluster step: \($0)" } ?? "")
+                if let policy = entry.policy { text += "\n  policy \(policy)" }
+                if let step = entry.policyStep { text += "\n  last policy step: \(step)" }
             }
             return text
         }.joined(separator: "\n")

@@ -12,7 +12,9 @@ import Testing
     }
 
     @Test func liveIsTheDefaultAndPeerToPeerIsAddedByTheCall() {
-        #expect(self.request().flags == [.live])
+        // The balanced policy may switch to post-copy, which must be enabled when the migration starts.
+        #expect(self.request().flags == [.live, .postCopy])
+        #expect(self.request { $0.policy = ConvergencePolicy(.lowDowntime) }.flags == [.live, .autoConverge])
     }
 
     @Test func optionsMapToLibvirtFlags() {
@@ -20,7 +22,8 @@ import Testing
             $0.persistent = true
             $0.undefineSource = true
             $0.compressed = true
-            $0.autoConverge = true
+            $0.policy.autoConverge = true
+            $0.policy.allowPostCopy = false
             $0.parameters.parallelConnections = 4
         }
         #expect(
@@ -55,13 +58,16 @@ import Testing
             }.validate()
         }
         #expect(tunnelledParallel?.code == .invalidRequest)
-        let offlinePostCopy = #expect(throws: MigrationError.self) {
+        let tunnelledPostCopy = #expect(throws: MigrationError.self) {
+            try self.request { $0.tunnelled = true }.validate()
+        }
+        #expect(tunnelledPostCopy?.code == .invalidRequest)
+        #expect(throws: Never.self) {
             try self.request {
-                $0.offline = true
-                $0.postCopy = true
+                $0.tunnelled = true
+                $0.policy = ConvergencePolicy(.lowDowntime)
             }.validate()
         }
-        #expect(offlinePostCopy?.code == .invalidRequest)
         let badMigrationURI = #expect(throws: MigrationError.self) {
             try self.request { $0.parameters.migrationURI = "not a uri" }.validate()
         }

@@ -15,7 +15,7 @@ import Testing
                 "--bandwidth", "120", "--max-downtime", "300", "--parallel", "4", "--compressed", "--auto-converge",
                 "--json",
             ]) as? KVMMigrate.Migrate)
-        let request = command.request
+        let request = command.request(policy: try command.policyOptions.resolved())
         #expect(request.domain == "domain1")
         #expect(request.sourceURI == "qemu+tcp://10.77.0.1/system")
         #expect(request.destinationURI == "qemu+tcp://10.77.0.2/system")
@@ -23,15 +23,19 @@ import Testing
         #expect(request.parameters.migrationURI == "tcp://10.77.0.2")
         #expect(request.parameters.bandwidthMiBPerSecond == 120)
         #expect(request.parameters.parallelConnections == 4)
-        #expect(request.maximumDowntime == .milliseconds(300))
-        #expect(request.flags == [.live, .persistOnDestination, .undefineSource, .compressed, .autoConverge, .parallel])
+        #expect(request.policy.maximumDowntime == .milliseconds(300))
+        #expect(request.policy.preset == nil)
+        #expect(
+            request.flags == [
+                .live, .persistOnDestination, .undefineSource, .compressed, .autoConverge, .postCopy, .parallel,
+            ])
         #expect(command.output.json)
     }
 
     @Test func offlineImpliesPersistent() throws {
         let command = try #require(
             try KVMMigrate.parseAsRoot(["migrate", "d", "qemu+tcp://b/system", "--offline"]) as? KVMMigrate.Migrate)
-        #expect(command.request.flags == [.offline, .persistOnDestination])
+        #expect(command.request(policy: .balanced).flags == [.offline, .persistOnDestination])
     }
 
     @Test(arguments: [
@@ -187,6 +191,55 @@ import Testing
         #expect(try KVMMigrate.parseAsRoot(["recover", "--json"]) is KVMMigrate.Recover)
         #expect(throws: (any Error).self) {
             try KVMMigrate.parseAsRoot(["migrate", "d", "qemu+tcp://b/system", "--cluster", "--dname", "x"])
+        }
+    }
+}
+
+@Suite struct PolicyOptionsTests {
+    private func policy(_ arguments: [String]) throws -> ConvergencePolicy {
+        let command = try #require(
+            try KVMMigrate.parseAsRoot(["migrate", "d", "qemu+tcp://b/system"] + arguments) as? KVMMigrate.Migrate)
+        return try command.policyOptions.resolved()
+    }
+
+    @Test func theDefaultIsTheBalancedPreset() throws {
+        #expect(try self.policy([]) == .balanced)
+        #expect(try self.policy(["--policy", "fastest"]) == ConvergencePolicy(.fastest))
+    }
+
+    @Test func knobsChangeThePreset() throws {
+        let policy = try self.policy([
+            "--policy", "low-downtime", "--max-downtime", "50", "--downtime-steps", "80, 120", "--no-auto-converge",
+            "--allow-postcopy", "--completion-timeout", "30", "--timeout-action", "suspend",
+        ])
+        #expect(policy.preset == nil)
+        #expect(policy.maximumDowntime == .milliseconds(50))
+        #expect(policy.downtimeSteps == [.milliseconds(80), .milliseconds(120)])
+        #expect(!policy.autoConverge)
+        #expect(policy.allowPostCopy)
+        #expect(policy.completionTimeoutPerGiB == .seconds(30))
+        #expect(policy.timeoutAction == .suspend)
+        #expect(try self.policy(["--completion-timeout", "0"]).completionTimeoutPerGiB == nil)
+        #expect(try self.policy(["--downtime-steps", "none"]).downtimeSteps.isEmpty)
+        // A start above the preset's steps drops the steps it would not climb.
+        #expect(try self.policy(["--max-downtime", "250"]).downtimeSteps == [.milliseconds(300)])
+    }
+
+    @Test(arguments: [
+        ["--policy", "quickest"],
+        ["--downtime-steps", "200,abc"],
+        ["--downtime-steps", "300,200"],
+        ["--timeout-action", "pause"],
+        ["--max-downtime", "400", "--downtime-steps", "300"],
+        ["--offline", "--allow-postcopy"],
+    ])
+    func badPolicyOptionsAreUsageErrors(arguments: [String]) {
+        do {
+            _ = try KVMMigrate.parseAsRoot(["migrate", "d", "qemu+tcp://b/system"] + arguments)
+            Issue.record("\(arguments) parsed")
+        } catch {
+            #expect(KVMMigrate.exitCode(for: error) == .validationFailure)
+            #expect(!KVMMigrate.message(for: error).contains("\n"))
         }
     }
 }
