@@ -57,9 +57,16 @@ public final class LiveMigration: Sendable {
     ///   - pollInterval: How often job statistics are read (one cheap RPC each).
     ///   - logger: Debug messages.
     ///   - onProgress: Called with each observation, from a background task.
+    ///   - onStep: Called with each step the convergence policy takes, from a background task.
+    ///   - reconnectTimeout: After a failure, how long to wait for a host that stopped answering (see
+    ///     ``MigrationRecovery``).
+    ///   - onNotice: Called with a line for the operator: the link looks down, recovery steps.
     public func run(
         pollInterval: Duration = .milliseconds(250), logger: Logger,
-        onProgress: @escaping @Sendable (MigrationProgress) -> Void = { _ in }
+        onProgress: @escaping @Sendable (MigrationProgress) -> Void = { _ in },
+        onStep: @escaping @Sendable (ConvergenceStep) -> Void = { _ in },
+        reconnectTimeout: Duration = .seconds(120),
+        onNotice: @escaping @Sendable (String) -> Void = { _ in }
     ) async -> MigrationReport {
         let prepared = self.prepared
         let domain = prepared.domain
@@ -69,6 +76,32 @@ public final class LiveMigration: Sendable {
         let start = clock.now
         let startedAt = Date()
 
+        // The convergence policy: fed every observation; its actions run one at a time on their own thread.
+        let controller = LockedValue(
+            ConvergenceController(policy: request.policy, memoryBytes: prepared.memoryKiB * 1024))
+        let (actions, actionSink) = AsyncStream.makeStream(of: ConvergenceAction.self)
+        let observe: @Sendable (JobStats) -> Void = { statistics in
+            let elapsed = clock.now - start
+            let (due, steps): ([ConvergenceAction], [ConvergenceStep]) = controller.withLock { controller in
+                let before = controller.steps.count
+                let due = controller.observe(statistics, elapsed: elapsed)
+                return (due, Array(controller.steps[before...]))
+            }
+            steps.forEach(onStep)
+            due.forEach { actionSink.yield($0) }
+        }
+        let actor = Task {
+            for await action in actions {
+                if let message = await self.perform(action) {
+                    let step: ConvergenceStep? = controller.withLock { controller in
+                        controller.noteFailure(of: action, elapsed: clock.now - start, message: message)
+                        return controller.steps.last
+                    }
+                    step.map(onStep)
+                }
+            }
+        }
+
         let lifecycle = try? prepared.source.lifecycleEvents(for: domain)
         let iterations = try? prepared.source.migrationIterationEvents(for: domain)
         let completions = try? prepared.source.jobCompletedEvents(for: domain)
@@ -76,11 +109,22 @@ public final class LiveMigration: Sendable {
         let watchers = Task {
             await withTaskGroup(of: Void.self) { group in
                 if let lifecycle {
-                    group.addTask { for await event in lifecycle { tracker.withLock { $0.note(event) } } }
+                    group.addTask {
+                        for await event in lifecycle {
+                            tracker.withLock { $0.note(event) }
+                            if event.isPostCopyStarted { controller.withLock { $0.notePostCopyStarted() } }
+                        }
+                    }
                 }
                 if let iterations {
                     group.addTask {
-                        for await event in iterations { tracker.withLock { $0.note(iteration: event.iteration) } }
+                        for await event in iterations {
+                            tracker.withLock { $0.note(iteration: event.iteration) }
+                            // A pass begins: what is left now is what the last pass left dirty. Read it at once.
+                            if let statistics = await runOnDedicatedThread(named: "job stats", { try? domain.jobStats() }) {
+                                observe(statistics)
+                            }
+                        }
                     }
                 }
                 if let completions {
@@ -91,19 +135,33 @@ public final class LiveMigration: Sendable {
             }
         }
         let poller = Task {
+            // Data that stops moving is how a broken link first shows; libvirt itself gives up only after its
+            // keep-alive runs out (about 30 s).
+            var lastMoved: (bytes: UInt64, at: ContinuousClock.Instant)?
+            var stalledSaid = false
             while !Task.isCancelled {
                 if let statistics = try? domain.jobStats() {
                     let elapsed = clock.now - start
                     if let progress = tracker.withLock({ $0.update(statistics, elapsed: elapsed) }) {
                         onProgress(progress)
+                        let bytes = progress.dataProcessedBytes
+                        if lastMoved == nil || bytes != lastMoved!.bytes {
+                            if stalledSaid { onNotice("data moves again") }
+                            lastMoved = (bytes, clock.now)
+                            stalledSaid = false
+                        } else if !stalledSaid, clock.now - lastMoved!.at >= .seconds(10) {
+                            stalledSaid = true
+                            onNotice("no data sent for 10 s: is the link between the hosts down? libvirt gives up after about 30 s")
+                        }
                     }
+                    observe(statistics)
                 }
                 try? await Task.sleep(for: pollInterval)
             }
         }
 
-        if let downtime = request.maximumDowntime, !request.offline {
-            do { try domain.setMaximumDowntime(downtime) } catch {
+        if !request.offline {
+            do { try domain.setMaximumDowntime(request.policy.maximumDowntime) } catch {
                 logger.debug("Could not set the maximum downtime", metadata: ["error": "\(error)"])
             }
         }
@@ -126,6 +184,8 @@ public final class LiveMigration: Sendable {
         let totalTime = clock.now - start
         self.state.withLock { $0.finished = true }
         poller.cancel()
+        actionSink.finish()
+        await actor.value
 
         // The completed job's statistics: read on the source, kept for later readers (`virsh domjobinfo
         // --completed` shows the same numbers). A transient domain is gone from the source after success;
@@ -142,12 +202,35 @@ public final class LiveMigration: Sendable {
         }
         watchers.cancel()
 
-        let location = await Self.locate(prepared)
+        var location = await Self.locate(prepared, reconnect: true)
+        var recovery: MigrationRecovery.Outcome?
+        if MigrationRecovery.needsRecovery(location) {
+            logger.debug("Recovering", metadata: ["problem": "\(location.problem ?? "")"])
+            let outcome = await MigrationRecovery(prepared, reconnectTimeout: reconnectTimeout, onNotice: onNotice)
+                .settle(from: location)
+            outcome.actions.forEach(onNotice)
+            location = outcome.location
+            recovery = outcome
+        }
+        let (steps, suspended) = controller.withLock { ($0.steps, $0.steps.contains { $0.timeoutAction == .suspend }) }
+        if suspended, case .success = result, location.destinationState?.state == .paused {
+            // The timeout action paused the guest to finish the copy; it must run on the destination now.
+            logger.debug("Resuming the guest paused by the timeout action")
+            await runOnDedicatedThread(named: "resume") {
+                _ = try? prepared.destination.domain(uuid: prepared.domainUUID).resume()
+            }
+            location = await Self.locate(prepared)
+        }
         let abortReason = self.state.withLock { $0.abortReason }
         let outcome: MigrationOutcome
         let errorMessage: String?
         switch result {
         case .success:
+            outcome = .completed
+            errorMessage = nil
+        case .failure
+        where (recovery?.resumedPostCopy == true || recovery?.finishedBySource == true)
+            && location.summary == .destination:
             outcome = .completed
             errorMessage = nil
         case .failure(let error):
@@ -161,21 +244,53 @@ public final class LiveMigration: Sendable {
             sourceHostname: prepared.sourceHostname, destinationHostname: prepared.destinationHostname,
             startedAt: startedAt, totalTime: totalTime, completedStatistics: completed,
             memoryPassesSeen: tracker.withLock { $0.memoryPasses }, location: location,
-            errorMessage: errorMessage, abortReason: abortReason)
+            errorMessage: errorMessage, abortReason: abortReason, policy: request.policy, steps: steps,
+            memoryBytes: prepared.memoryKiB * 1024)
+    }
+
+    /// Carries out one action of the convergence policy; returns libvirt's message when it fails.
+    private func perform(_ action: ConvergenceAction) async -> String? {
+        let domain = self.prepared.domain
+        switch action {
+        case .abort:
+            self.requestAbort(reason: "not finished within the completion timeout")
+            return nil
+        case .setMaximumDowntime(let downtime):
+            return await runOnDedicatedThread(named: "set downtime") {
+                do throws(LibvirtError) { try domain.setMaximumDowntime(downtime) } catch { return error.message }
+                return nil
+            }
+        case .startPostCopy:
+            return await runOnDedicatedThread(named: "start post-copy") {
+                do throws(LibvirtError) { try domain.startPostCopy() } catch { return error.message }
+                return nil
+            }
+        case .suspend:
+            return await runOnDedicatedThread(named: "suspend") {
+                do throws(LibvirtError) { try domain.suspend() } catch { return error.message }
+                return nil
+            }
+        }
     }
 
     /// Asks both daemons for the domain's state, by UUID (the domain may have a new name on the destination).
-    public static func locate(_ prepared: PreparedMigration) async -> DomainLocation {
+    ///
+    /// With `reconnect`, a connection that died (the link went down) is replaced by a new read-only one.
+    public static func locate(_ prepared: PreparedMigration, reconnect: Bool = false) async -> DomainLocation {
         let uuid = prepared.domainUUID
         return await runOnDedicatedThread(named: "locate domain") {
             var problems: [String] = []
             func state(on connection: Connection, _ role: String) -> DomainStateInfo? {
                 do throws(LibvirtError) {
+                    var connection = connection
+                    if reconnect && !connection.isAlive {
+                        connection = try Connection(uri: connection.uri, readOnly: true)
+                    }
                     return try connection.domain(uuid: uuid).state()
                 } catch where error.code == .noDomain {
                     return nil
                 } catch {
-                    problems.append("\(role): \(error.message)")
+                    problems.append("the \(role) \(connection.uri) does not answer: \(error.message)")
                     return nil
                 }
             }

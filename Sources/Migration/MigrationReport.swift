@@ -28,6 +28,9 @@ public struct DomainLocation: Sendable, Hashable {
 
     /// Where the guest's one running copy is.
     public var summary: Summary {
+        if self.sourceState?.isPostCopyFailed == true || self.destinationState?.isPostCopyFailed == true {
+            return .postCopyBroken
+        }
         let onSource = self.sourceState?.isActive ?? false
         let onDestination = self.destinationState?.isActive ?? false
         switch (onSource, onDestination) {
@@ -40,6 +43,9 @@ public struct DomainLocation: Sendable, Hashable {
 
     public enum Summary: String, Sendable, Hashable, Codable {
         case source, destination, both, nowhere, unknown
+        /// A post-copy migration broke: the guest runs on the destination with part of its memory still on the
+        /// source. Neither copy may be stopped; the migration must be resumed.
+        case postCopyBroken = "post_copy_broken"
     }
 }
 
@@ -64,13 +70,29 @@ public struct MigrationReport: Sendable {
     public var errorMessage: String?
     /// Set when an abort was requested, and why.
     public var abortReason: String?
+    /// The convergence policy the migration ran under.
+    public var policy: ConvergencePolicy?
+    /// The steps the policy took, in order.
+    public var steps: [ConvergenceStep]
+    /// What was done after a failure to leave the guest running on exactly one host (``MigrationRecovery``).
+    public var recoveryActions: [String]
+    /// Set when a post-copy migration is left broken: the command that resumes it.
+    public var resumeCommand: String?
+    /// The guest's memory, which the completion timeout scales with.
+    public var memoryBytes: UInt64?
 
     public init(
         outcome: MigrationOutcome, domainName: String, domainUUID: String, sourceURI: String, destinationURI: String,
         sourceHostname: String, destinationHostname: String, startedAt: Date, totalTime: Duration,
         completedStatistics: JobStats?, memoryPassesSeen: Int?, location: DomainLocation, errorMessage: String?,
-        abortReason: String?
+        abortReason: String?, policy: ConvergencePolicy? = nil, steps: [ConvergenceStep] = [],
+        memoryBytes: UInt64? = nil, recoveryActions: [String] = [], resumeCommand: String? = nil
     ) {
+        self.recoveryActions = recoveryActions
+        self.resumeCommand = resumeCommand
+        self.memoryBytes = memoryBytes
+        self.policy = policy
+        self.steps = steps
         self.outcome = outcome
         self.domainName = domainName
         self.domainUUID = domainUUID

@@ -42,17 +42,13 @@ extension KVMMigrate {
         @Option(help: ArgumentHelp("Cap the migration bandwidth, in MiB/s.", valueName: "MiB/s"))
         var bandwidth: UInt64?
 
-        @Option(help: ArgumentHelp("The longest pause the guest may see at the switch-over, in ms.", valueName: "ms"))
-        var maxDowntime: UInt64?
-
         @Option(help: ArgumentHelp("Send memory over N parallel connections.", valueName: "N"))
         var parallel: Int32?
 
         @Flag(help: "Compress the migration data (XBZRLE).")
         var compressed = false
 
-        @Flag(help: "Throttle the guest's CPUs when the migration does not converge.")
-        var autoConverge = false
+        @OptionGroup(title: "Convergence policy") var policyOptions: PolicyOptions
 
         @Flag(help: "Copy every disk the destination does not see to it (non-shared storage).")
         var copyStorageAll = false
@@ -62,6 +58,18 @@ extension KVMMigrate {
 
         @Flag(help: "Skip the checks beyond the basic ones (CPU, memory, storage, migration address).")
         var skipChecks = false
+
+        @Flag(
+            help: """
+                Resume a post-copy migration whose link broke (POSTCOPY_RESUME): the guest runs on the destination \
+                with part of its memory still on the source.
+                """)
+        var postcopyResume = false
+
+        @Option(
+            help: ArgumentHelp(
+                "After a failure, how long to wait for a host that stopped answering, in seconds.", valueName: "s"))
+        var reconnectTimeout: UInt64 = 120
 
         @Flag(help: "Run the PRIMECLUSTER steps around the migration: prepare every node, migrate, restore, verify.")
         var cluster = false
@@ -79,30 +87,39 @@ extension KVMMigrate {
         func validate() throws {
             // The request states its own rules; here they become usage errors (exit 64). Malformed URIs are
             // left to the run, which reports them as unreachable hosts (exit 5).
+            if self.offline && self.policyOptions.changesPreset {
+                throw ValidationError("--offline moves only the definition: drop the convergence options.")
+            }
+            let policy = try self.policyOptions.resolved()
             do throws(MigrationError) {
-                try self.request.validateOptions()
+                try self.request(policy: policy).validateOptions()
             } catch {
                 throw ValidationError(error.message.prefix(1).uppercased() + error.message.dropFirst() + ".")
+            }
+            if self.postcopyResume && (self.clusterMode || self.dryRun || self.offline) {
+                throw ValidationError("--postcopy-resume cannot be combined with --cluster, --dry-run or --offline.")
             }
             if self.clusterMode && self.dname != nil {
                 throw ValidationError("--dname cannot be used with --cluster: the SF agents name the domain.")
             }
         }
 
-        var request: MigrationRequest {
+        func request(policy: ConvergencePolicy) -> MigrationRequest {
             MigrationRequest(
                 domain: self.domain, sourceURI: self.connection.sourceURI, destinationURI: self.destinationURI,
                 offline: self.offline, persistent: self.persistent || self.offline,
-                undefineSource: self.undefineSource, compressed: self.compressed, autoConverge: self.autoConverge,
-                maximumDowntime: self.maxDowntime.map { .milliseconds(Int64(clamping: $0)) },
+                undefineSource: self.undefineSource, compressed: self.compressed, policy: policy,
                 parameters: MigrationParameters(
                     migrationURI: self.migrateURI, destinationName: self.dname,
-                    bandwidthMiBPerSecond: self.bandwidth, parallelConnections: self.parallel),
+                    // The cap stands for the link: it holds in post-copy too.
+                    bandwidthMiBPerSecond: self.bandwidth,
+                    postCopyBandwidthMiBPerSecond: policy.needsPostCopy ? self.bandwidth : nil,
+                    parallelConnections: self.parallel),
                 copyStorage: self.copyStorageAll)
         }
 
         func run() async throws {
-            let request = self.request
+            let request = self.request(policy: try self.policyOptions.resolved())
             if self.dryRun {
                 try await CheckReport.run(request, json: self.output.json)
                 return
@@ -117,7 +134,7 @@ extension KVMMigrate {
 
             let prepared: PreparedMigration
             do {
-                prepared = try await MigrationPreflight.prepare(request)
+                prepared = try await MigrationPreflight.prepare(request, resumingPostCopy: self.postcopyResume)
             } catch {
                 self.fail(error, request: request)
             }
@@ -127,6 +144,15 @@ extension KVMMigrate {
                     request: request)
             }
 
+            if self.postcopyResume {
+                let report = await Self.resumePostCopy(
+                    prepared, display: display, reconnectTimeout: .seconds(Int64(clamping: self.reconnectTimeout)))
+                let exitCode = report.exitCode
+                if self.output.json { print(MigrateDocument(report: report, exitCode: exitCode).json()) }
+                ProgressDisplay.write(report.text + "\n")
+                if exitCode != .success { throw exitCode }
+                return
+            }
             if !self.skipChecks {
                 let failed = await MigrationCheck.checks(for: prepared, copyStorage: request.copyStorage)
                     .filter { $0.status == .fail }
@@ -145,7 +171,7 @@ extension KVMMigrate {
                 lock = try MigrationLock(
                     record: MigrationRecord(
                         domain: prepared.domainName, domainUUID: prepared.domainUUID, sourceURI: request.sourceURI,
-                        destinationURI: request.destinationURI))
+                        destinationURI: request.destinationURI, policy: request.policy.summary))
             } catch {
                 self.fail(error, request: request)
             }
@@ -155,7 +181,9 @@ extension KVMMigrate {
                     prepared, display: display, interrupts: interrupts, logger: logger, lock: lock)
                 return
             }
-            let report = await Self.migrate(prepared, display: display, interrupts: interrupts, logger: logger)
+            let report = await Self.migrate(
+                prepared, display: display, interrupts: interrupts, logger: logger, lock: lock,
+                reconnectTimeout: .seconds(Int64(clamping: self.reconnectTimeout)))
             let exitCode = report.exitCode
             if self.output.json {
                 print(MigrateDocument(report: report, exitCode: exitCode).json())
@@ -166,15 +194,45 @@ extension KVMMigrate {
 
         /// Runs the migration with its progress line; a signal aborts it from now on.
         private static func migrate(
-            _ prepared: PreparedMigration, display: ProgressDisplay, interrupts: InterruptState, logger: Logger
+            _ prepared: PreparedMigration, display: ProgressDisplay, interrupts: InterruptState, logger: Logger,
+            lock: MigrationLock, reconnectTimeout: Duration
         ) async -> MigrationReport {
             let migration = LiveMigration(prepared)
             interrupts.attach(migration)
             display.message(
                 "Migrating \(prepared.domainName) from \(prepared.sourceHostname) to \(prepared.destinationHostname)…")
-            let report = await migration.run(logger: logger) { progress in display.show(progress) }
+            display.message("  policy \(prepared.request.policy.summary)")
+            let report = await migration.run(
+                logger: logger, onProgress: { progress in display.show(progress) },
+                onStep: { step in
+                    display.message("  ↳ \(Format.clock(step.elapsed)) \(step.detail)")
+                    lock.note(policyStep: step.detail)
+                },
+                reconnectTimeout: reconnectTimeout, onNotice: { line in display.message("  ! \(line)") })
             display.clear()
             return report
+        }
+
+        /// Resumes a broken post-copy migration and reports where the guest runs.
+        private static func resumePostCopy(
+            _ prepared: PreparedMigration, display: ProgressDisplay, reconnectTimeout: Duration
+        ) async -> MigrationReport {
+            display.message("Resuming the post-copy migration of \(prepared.domainName) to \(prepared.destinationHostname)…")
+            let clock = ContinuousClock()
+            let start = clock.now
+            let recovery = MigrationRecovery(prepared, reconnectTimeout: reconnectTimeout) { line in
+                display.message("  ! \(line)")
+            }
+            let outcome = await recovery.settle(from: await LiveMigration.locate(prepared, reconnect: true))
+            let request = prepared.request
+            return MigrationReport(
+                outcome: outcome.location.summary == .destination ? .completed : .failed,
+                domainName: prepared.domainName, domainUUID: prepared.domainUUID, sourceURI: request.sourceURI,
+                destinationURI: request.destinationURI, sourceHostname: prepared.sourceHostname,
+                destinationHostname: prepared.destinationHostname, startedAt: Date(), totalTime: clock.now - start,
+                completedStatistics: nil, memoryPassesSeen: nil, location: outcome.location,
+                errorMessage: outcome.location.summary == .destination ? nil : "the post-copy migration could not be resumed",
+                abortReason: nil, recoveryActions: outcome.actions, resumeCommand: outcome.resumeCommand)
         }
 
         /// The migration inside the cluster steps: checks, prepare, migrate, restore (always), verify.
@@ -210,7 +268,9 @@ extension KVMMigrate {
                     destinationURI: request.destinationURI, delegate: self.delegate
                 ) { () -> MigrationReport in
                     lock.note(clusterStep: "migrating")
-                    let report = await Self.migrate(prepared, display: display, interrupts: interrupts, logger: logger)
+                    let report = await Self.migrate(
+                prepared, display: display, interrupts: interrupts, logger: logger, lock: lock,
+                reconnectTimeout: .seconds(Int64(clamping: self.reconnectTimeout)))
                     interrupts.restoring()
                     lock.note(clusterStep: "restoring")
                     display.message("Restoring the guest cluster…")

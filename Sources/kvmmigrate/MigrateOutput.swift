@@ -23,6 +23,13 @@ struct MigrateDocument: Encodable {
     var averageThroughputBytesPerSecond: UInt64?
     var runningOn: String?
     var abortReason: String?
+    /// The convergence policy and the steps it took.
+    var policy: PolicyPart?
+    var steps: [StepPart]?
+    /// What was done after a failure so that the guest runs on exactly one host.
+    var recoveryActions: [String]?
+    /// Set when a broken post-copy migration is left to resume: the command that resumes it.
+    var resumeCommand: String?
     var error: ErrorPart?
     /// The PRIMECLUSTER part, with `--cluster`.
     var cluster: ClusterPart?
@@ -37,6 +44,53 @@ struct MigrateDocument: Encodable {
         var hostname: String?
         /// The domain's state there after the migration, as `virsh domstate --reason` would say it.
         var domainState: String?
+    }
+
+    struct PolicyPart: Encodable {
+        /// The preset, or `custom`.
+        var name: String
+        var summary: String
+        var maxDowntimeMilliseconds: Int64
+        var downtimeStepsMilliseconds: [Int64]
+        var autoConverge: Bool
+        var allowPostcopy: Bool
+        var completionTimeoutSecondsPerGib: Int64?
+        var completionTimeoutMilliseconds: Int64?
+        var timeoutAction: String
+
+        init(_ policy: ConvergencePolicy, memoryBytes: UInt64?) {
+            self.name = policy.preset?.rawValue ?? "custom"
+            self.summary = policy.summary
+            self.maxDowntimeMilliseconds = policy.maximumDowntime.wholeMilliseconds
+            self.downtimeStepsMilliseconds = policy.downtimeSteps.map { $0.wholeMilliseconds }
+            self.autoConverge = policy.autoConverge
+            self.allowPostcopy = policy.allowPostCopy
+            self.completionTimeoutSecondsPerGib = policy.completionTimeoutPerGiB.map { $0.wholeMilliseconds / 1000 }
+            self.completionTimeoutMilliseconds = memoryBytes.flatMap { policy.completionTimeout(memoryBytes: $0) }
+                .map { $0.wholeMilliseconds }
+            self.timeoutAction = policy.timeoutAction.rawValue
+        }
+    }
+
+    struct StepPart: Encodable {
+        /// `downtime`, `auto_converge`, `post_copy`, `timeout` or `failed`.
+        var kind: String
+        var elapsedMilliseconds: Int64
+        var memoryPass: Int?
+        var downtimeMilliseconds: Int64?
+        var throttlePercent: Int?
+        var timeoutAction: String?
+        var detail: String
+
+        init(_ step: ConvergenceStep) {
+            self.kind = step.kind.rawValue
+            self.elapsedMilliseconds = step.elapsed.wholeMilliseconds
+            self.memoryPass = step.pass
+            self.downtimeMilliseconds = step.downtime.map { $0.wholeMilliseconds }
+            self.throttlePercent = step.throttlePercent
+            self.timeoutAction = step.timeoutAction?.rawValue
+            self.detail = step.detail
+        }
     }
 
     struct ErrorPart: Encodable {
@@ -64,6 +118,10 @@ struct MigrateDocument: Encodable {
         self.averageThroughputBytesPerSecond = report.averageThroughputBytesPerSecond
         self.runningOn = report.location.summary.rawValue
         self.abortReason = report.abortReason
+        self.policy = report.policy.map { PolicyPart($0, memoryBytes: report.memoryBytes) }
+        self.steps = report.steps.map(StepPart.init)
+        self.recoveryActions = report.recoveryActions
+        self.resumeCommand = report.resumeCommand
         if let message = report.errorMessage {
             self.error = ErrorPart(code: report.outcome == .aborted ? "aborted" : "migration-failed", message: message)
         }
@@ -88,7 +146,7 @@ extension MigrationReport {
     /// The exit code that tells a script how the migration ended.
     var exitCode: ExitCode {
         switch (self.outcome, self.location.summary) {
-        case (_, .both), (_, .nowhere), (_, .unknown): .needsAttention
+        case (_, .both), (_, .nowhere), (_, .unknown), (_, .postCopyBroken): .needsAttention
         case (.completed, .destination): .success
         // libvirt's word and the hosts' disagree: the operator must look.
         case (.completed, .source), (.aborted, .destination), (.failed, .destination): .needsAttention
@@ -116,6 +174,10 @@ extension MigrationReport {
         case .both: runningOn = "BOTH hosts — stop one copy: source \(self.location.sourceState!), destination \(self.location.destinationState!)"
         case .nowhere: runningOn = "no host — the guest is not running anywhere"
         case .unknown: runningOn = "unknown: \(self.location.problem ?? "")"
+        case .postCopyBroken:
+            runningOn = "SPLIT by a broken post-copy migration — do not stop either copy: source "
+                + "\(self.location.sourceState.map(String.init(describing:)) ?? "not answering"), destination "
+                + "\(self.location.destinationState.map(String.init(describing:)) ?? "not answering")"
         }
         var rows: [(String, String)] = [
             ("running on", runningOn),
@@ -131,7 +193,12 @@ extension MigrationReport {
                 ("avg throughput", Format.rate(self.averageThroughputBytesPerSecond)),
             ]
         }
-        return ([headline] + rows.map { "  \($0.0.padding(toLength: 17, withPad: " ", startingAt: 0))\($0.1)" })
+        if let command = self.resumeCommand { rows.append(("resume with", command)) }
+        for action in self.recoveryActions { rows.append(("recovery", action)) }
+        if let policy = self.policy { rows.append(("policy", policy.summary)) }
+        rows.append(("policy steps", self.steps.isEmpty ? "none" : "\(self.steps.count)"))
+        let steps = self.steps.map { "    \(Format.clock($0.elapsed)) \($0.detail)" }
+        return ([headline] + rows.map { "  \($0.0.padding(toLength: 17, withPad: " ", startingAt: 0))\($0.1)" } + steps)
             .joined(separator: "\n")
     }
 }
