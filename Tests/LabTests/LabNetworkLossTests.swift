@@ -1,0 +1,90 @@
+import Foundation
+import Libvirt
+import Testing
+
+/// The link between the hosts goes down in the middle of a migration (`lab link hostB down`: the destination
+/// is cut off from the source and from this tool). Whatever happens, the guest must end up running on exactly
+/// one host with its memory intact, and the tool must say where.
+extension LabTests {
+    @Suite(.serialized) struct LabNetworkLossTests {
+        let lab: Lab
+
+        init() throws {
+            self.lab = try Lab()
+        }
+
+        /// A slow migration (20 MiB/s) of a guest that keeps 64 MiB busy.
+        private func busyGuest() throws -> TestGuest {
+            try TestGuest(self.lab, name: "cut", ["fill=96", "dirty=64"])
+        }
+
+        private func waitFor(_ what: String, seconds: Int, _ condition: () throws -> Bool) async throws {
+            for _ in 0..<(seconds * 5) {
+                if try condition() { return }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            throw LabError("timed out waiting for \(what)")
+        }
+
+        @Test func linkCutDuringPreCopy() async throws {
+            let guest = try self.busyGuest()
+            defer {
+                try? self.lab.link("hostB", up: true)
+                guest.stop()
+            }
+            let before = guest.heartbeats
+            let migration = try guest.migrate(["--bandwidth", "20", "--policy", "low-downtime"])
+            let source = try self.lab.source()
+            try await self.waitFor("the migration to send data", seconds: 30) {
+                ((try? source.domain(named: guest.name).jobStats())?.dataProcessed ?? 0) > 20 << 20
+            }
+            try self.lab.link("hostB", up: false)
+            // libvirt gives up on the destination after its keep-alive (about 30 s); the tool waits for hostB.
+            try await Task.sleep(for: .seconds(40))
+            try self.lab.link("hostB", up: true)
+            let result = migration.wait()
+            #expect(result.exitCode == 4, "\(result.standardError)")
+            let report = try result.json
+            #expect(report["outcome"] as? String == "failed")
+            #expect(report["running_on"] as? String == "source")
+            #expect(result.standardError.contains("is the link between the hosts down?"))
+            let states = try guest.states()
+            #expect(states.source?.state == .running)
+            #expect(states.destination == nil)
+            try await guest.expectAliveAndIntact(after: before)
+        }
+
+        @Test func linkCutDuringPostCopy() async throws {
+            let guest = try self.busyGuest()
+            defer {
+                try? self.lab.link("hostB", up: true)
+                guest.stop()
+            }
+            let before = guest.heartbeats
+            let migration = try guest.migrate(["--bandwidth", "20", "--policy", "fastest", "--reconnect-timeout", "180"])
+            let source = try self.lab.source()
+            try await self.waitFor("post-copy", seconds: 60) {
+                (try? source.domain(named: guest.name).state())?.isPostCopy == true
+            }
+            try self.lab.link("hostB", up: false)
+            // Keep the link down until the source sees post-copy fail (or a minute): the guest runs on hostB with
+            // part of its memory still on hostA.
+            try? await self.waitFor("post-copy to fail", seconds: 60) {
+                (try? source.domain(named: guest.name).state())?.isPostCopyFailed == true
+            }
+            try self.lab.link("hostB", up: true)
+            let result = migration.wait()
+            #expect(result.exitCode == 0, "\(result.standardError)")
+            let report = try result.json
+            #expect(report["outcome"] as? String == "completed")
+            #expect(report["running_on"] as? String == "destination")
+            // Depending on when QEMU notices, libvirt finishes the migration itself once the link is back, or the
+            // tool resumes it (POSTCOPY_RESUME); either way the operator was told the link looked down.
+            #expect(result.standardError.contains("is the link between the hosts down?"), "\(result.standardError)")
+            let states = try guest.states()
+            #expect(states.destination?.state == .running)
+            #expect(states.source == nil)
+            try await guest.expectAliveAndIntact(after: before)
+        }
+    }
+}
