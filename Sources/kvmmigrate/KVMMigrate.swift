@@ -20,8 +20,9 @@ struct KVMMigrate: AsyncParsableCommand {
               5   a host or node could not be reached, or a libvirt URI is malformed: nothing changed
               6   the guest cluster is not healthy afterwards: a node not restored (run kvmmigrate recover) \
             or an SF agent not TestWorked/InitWorked
-              7   the guest's location needs attention: running on both hosts, on none, unknown, or not \
-            where libvirt's answer says
+              7   the guest's location needs attention: running on both hosts, on none, unknown, not \
+            where libvirt's answer says, or split by a broken post-copy migration (resume it with \
+            migrate --postcopy-resume)
               64  invalid command line
             """,
         version: "0.1.0",

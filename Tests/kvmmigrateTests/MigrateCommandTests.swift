@@ -154,6 +154,44 @@ import Testing
         #expect(text.contains("data transferred 50.0 MiB"))
     }
 
+    @Test func policyStepsAndRecoveryAreInTheTextAndTheJSON() throws {
+        var report = self.report()
+        report.policy = .balanced
+        report.steps = [
+            ConvergenceStep(
+                kind: .downtime, elapsed: .milliseconds(4600), pass: 3, downtime: .milliseconds(200),
+                detail: "pass 3 still has 62 MiB to send: allowing 200 ms of downtime"),
+            ConvergenceStep(kind: .postCopy, elapsed: .milliseconds(8700), pass: 7, detail: "switching to post-copy"),
+        ]
+        report.recoveryActions = ["libvirt finished the migration after the link came back"]
+        #expect(report.text.contains("00:04.6 pass 3 still has 62 MiB to send: allowing 200 ms of downtime"))
+        #expect(report.text.contains("balanced: downtime 100 → 200 → 300 ms, then post-copy"))
+        #expect(report.text.contains("recovery         libvirt finished the migration"))
+        let object = try JSONSerialization.jsonObject(
+            with: Data(MigrateDocument(report: report, exitCode: .success).json().utf8))
+        let document = try #require(object as? [String: Any])
+        let policy = try #require(document["policy"] as? [String: Any])
+        #expect(policy["name"] as? String == "balanced")
+        #expect(policy["downtime_steps_milliseconds"] as? [Int] == [200, 300])
+        let steps = try #require(document["steps"] as? [[String: Any]])
+        #expect(steps.map { $0["kind"] as? String } == ["downtime", "post_copy"])
+        #expect(steps.first?["downtime_milliseconds"] as? Int == 200)
+        #expect(steps.first?["elapsed_milliseconds"] as? Int == 4600)
+        #expect(document["recovery_actions"] as? [String] == report.recoveryActions)
+    }
+
+    @Test func aBrokenPostCopyNamesTheCommandThatResumesIt() {
+        var report = self.report(
+            outcome: .failed,
+            location: DomainLocation(
+                sourceState: DomainStateInfo(state: .paused, reason: 13),
+                destinationState: DomainStateInfo(state: .running, reason: 10)))
+        report.resumeCommand = "kvmmigrate migrate domain1 qemu+tcp://10.77.0.2/system -c qemu+tcp://10.77.0.1/system --postcopy-resume"
+        #expect(report.exitCode == .needsAttention)
+        #expect(report.text.contains("do not stop either copy"))
+        #expect(report.text.contains("resume with      kvmmigrate migrate domain1"))
+    }
+
     @Test func progressLineShowsPhaseDataRateAndTime() {
         let line = ProgressDisplay.line(
             for: MigrationProgress(
