@@ -45,6 +45,24 @@ extension LabTests {
             #expect(result.standardError.contains("The migration would be refused"))
         }
 
+        @Test func tooLittleMemoryOnTheDestinationFailsAndMigrateRefusesIt() throws {
+            // A guest half a GiB larger than what the destination has free (QEMU maps guest memory lazily, so it
+            // starts on the source all the same).
+            let free = try self.lab.destination().freeMemory() >> 20
+            let guest = try TestGuest(self.lab, name: "big", ["fill=8"], memoryMiB: Int(free) + 512)
+            defer { guest.stop() }
+            let (result, checks) = try self.check("big")
+            #expect(result.exitCode == 2, "\(result.standardError)")
+            #expect(checks["destination-memory"] == "fail")
+            #expect(result.standardError.contains("MiB free"))
+            let migrate = try guest.migrate([]).wait()
+            #expect(migrate.exitCode == 2, "\(migrate.standardError)")
+            #expect(migrate.standardError.contains("destination-memory"))
+            let states = try guest.states()
+            #expect(states.source?.state == .running)
+            #expect(states.destination == nil)
+        }
+
         @Test func anUnreachableMigrationAddressFailsAndMigrateRefusesIt() throws {
             let (result, checks) = try self.check(nil, ["--migrate-uri", "tcp://10.77.0.99"])
             #expect(result.exitCode == 2)

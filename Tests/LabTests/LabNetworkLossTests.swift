@@ -86,5 +86,27 @@ extension LabTests {
             #expect(states.source == nil)
             try await guest.expectAliveAndIntact(after: before)
         }
+        @Test func linkCutDuringAClusterMigrationStillRestoresForTheHostThatRunsTheGuest() async throws {
+            try self.lab.resetAll()
+            defer { try? self.lab.link("hostB", up: true) }
+            let domain = try self.lab.source().domain(named: self.lab.domain)
+            let migration = try RunningCommand(
+                try self.lab.binary,
+                ["migrate", self.lab.domain, self.lab.destinationURI, "-c", self.lab.sourceURI, "--cluster",
+                 "--persistent", "--undefine-source", "--bandwidth", "2", "--json"])
+            try await self.waitFor("the migration to send data", seconds: 60) {
+                ((try? domain.jobStats())?.dataProcessed ?? 0) > 4 << 20
+            }
+            try self.lab.link("hostB", up: false)
+            try await Task.sleep(for: .seconds(40))
+            try self.lab.link("hostB", up: true)
+            let result = migration.wait()
+            #expect(result.exitCode == 4, "\(result.standardError)")
+            let report = try result.json
+            #expect(report["running_on"] as? String == "source")
+            #expect((report["cluster"] as? [String: Any])?["healthy"] as? Bool == true, "\(result.standardError)")
+            try self.lab.expectRestored(pointingAt: "10.77.0.1")
+            try self.lab.expectUnchanged()
+        }
     }
 }
