@@ -36,7 +36,12 @@ public enum MigrationPreflight {
     ///   ``MigrationError/Code/hostUnreachable``, ``MigrationError/Code/domainNotFound``,
     ///   ``MigrationError/Code/domainNotRunning``, ``MigrationError/Code/destinationHasDomain`` or
     ///   ``MigrationError/Code/sameHost``.
-    public static func prepare(_ request: MigrationRequest) async throws(MigrationError) -> PreparedMigration {
+    ///
+    /// With `resumingPostCopy`, the domain must be in a broken post-copy migration instead (its job and its copy on
+    /// the destination are then expected).
+    public static func prepare(_ request: MigrationRequest, resumingPostCopy: Bool = false) async throws(MigrationError)
+        -> PreparedMigration
+    {
         try request.validate()
         async let sourceResult = Self.open(request.sourceURI, role: "source", readOnly: false)
         async let destinationResult = Self.open(request.destinationURI, role: "destination", readOnly: true)
@@ -44,7 +49,7 @@ public enum MigrationPreflight {
         let destination = try await destinationResult.get()
         try? source.setKeepAlive(interval: .seconds(5), count: 6)
         try? destination.setKeepAlive(interval: .seconds(5), count: 6)
-        return try self.check(request, source: source, destination: destination)
+        return try self.check(request, source: source, destination: destination, resumingPostCopy: resumingPostCopy)
     }
 
     private static func open(_ uri: String, role: String, readOnly: Bool) async -> Result<Connection, MigrationError> {
@@ -61,8 +66,9 @@ public enum MigrationPreflight {
     }
 
     /// The checks that need both connections. Synchronous: each call is one short RPC.
-    static func check(_ request: MigrationRequest, source: Connection, destination: Connection)
-        throws(MigrationError) -> PreparedMigration
+    static func check(
+        _ request: MigrationRequest, source: Connection, destination: Connection, resumingPostCopy: Bool = false
+    ) throws(MigrationError) -> PreparedMigration
     {
         func wrap<T>(_ what: String, _ body: () throws(LibvirtError) -> T) throws(MigrationError) -> T {
             do throws(LibvirtError) { return try body() } catch {
@@ -95,6 +101,17 @@ public enum MigrationPreflight {
         let name = domain.name
         let (uuid, state, info) = try wrap("cannot read the state of '\(name)'") { () throws(LibvirtError) in
             (try domain.uuid(), try domain.state(), try domain.info())
+        }
+        if resumingPostCopy {
+            guard state.isPostCopyFailed || state.isPostCopy else {
+                throw MigrationError(
+                    .invalidRequest,
+                    "\(name) is \(state) on the source: there is no broken post-copy migration to resume")
+            }
+            return PreparedMigration(
+                request: request, source: source, destination: destination, domain: domain, domainName: name,
+                domainUUID: uuid, initialState: state, memoryKiB: info.maximumMemoryKiB,
+                sourceHostname: sourceHost.hostname, destinationHostname: destinationHost.hostname)
         }
         // A job on the domain (a migration by another kvmmigrate, by virsh, a save…) comes first: the destination
         // would otherwise show the incoming copy as a name clash.

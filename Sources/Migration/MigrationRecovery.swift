@@ -119,7 +119,7 @@ public struct MigrationRecovery: Sendable {
                 try? await Task.sleep(for: .seconds(2))
             } else if let source, let destination, source.isActive, destination.isActive {
                 if source.state == .running, destination.state == .paused {
-                    if let message = await self.destroy(onDestination: true) {
+                    if let message = await self.perform(.destroy, onDestination: true) {
                         actions.append("could not remove the unfinished copy on the destination: \(message)")
                         break
                     }
@@ -127,7 +127,7 @@ public struct MigrationRecovery: Sendable {
                 } else if source.state == .paused, source.isPausedForMigration,
                     destination.state == .running, !destination.isPostCopy
                 {
-                    if let message = await self.destroy(onDestination: false) {
+                    if let message = await self.perform(.destroy, onDestination: false) {
                         actions.append("could not remove the stale copy on the source: \(message)")
                         break
                     }
@@ -136,7 +136,7 @@ public struct MigrationRecovery: Sendable {
                     break  // Two running copies, or states this tool must not guess about: the operator decides.
                 }
             } else if let source, source.isPausedForMigration, destination == nil {
-                if let message = await self.resumeSource() {
+                if let message = await self.perform(.resume, onDestination: false) {
                     actions.append("could not resume the guest on the source: \(message)")
                     break
                 }
@@ -221,25 +221,21 @@ public struct MigrationRecovery: Sendable {
         }
     }
 
-    private func destroy(onDestination: Bool) async -> String? {
+    /// What recovery may do to one copy of the guest.
+    private enum CopyAction: String { case destroy, resume }
+
+    /// Destroys or resumes the copy on the destination or the source, over a new read-write connection;
+    /// returns libvirt's message when it fails.
+    private func perform(_ action: CopyAction, onDestination: Bool) async -> String? {
         let uri = onDestination ? self.prepared.request.destinationURI : self.prepared.request.sourceURI
         let uuid = self.prepared.domainUUID
-        return await runOnDedicatedThread(named: "destroy copy") {
+        return await runOnDedicatedThread(named: "\(action.rawValue) copy") {
             do throws(LibvirtError) {
-                try Connection(uri: uri).domain(uuid: uuid).destroy()
-                return nil
-            } catch {
-                return error.message
-            }
-        }
-    }
-
-    private func resumeSource() async -> String? {
-        let uri = self.prepared.request.sourceURI
-        let uuid = self.prepared.domainUUID
-        return await runOnDedicatedThread(named: "resume source") {
-            do throws(LibvirtError) {
-                try Connection(uri: uri).domain(uuid: uuid).resume()
+                let domain = try Connection(uri: uri).domain(uuid: uuid)
+                switch action {
+                case .destroy: try domain.destroy()
+                case .resume: try domain.resume()
+                }
                 return nil
             } catch {
                 return error.message
