@@ -40,6 +40,7 @@ extension LabTests {
             #expect(entry["destination_uri"] as? String == self.lab.destinationURI)
             #expect(entry["kvmmigrate_pid"] as? Int == Int(migration.process.processIdentifier))
             #expect((entry["data_processed_bytes"] as? Int ?? 0) > 0)
+            #expect((entry["policy"] as? String)?.hasPrefix("balanced:") == true)
             #expect(onSource.standardError.contains("\(self.lab.domain) (outgoing to \(self.lab.destinationURI))"))
 
             let onDestination = try self.kvmmigrate(["status", self.lab.domain, "-c", self.lab.destinationURI, "--json"])
