@@ -46,14 +46,14 @@ private func observe(
         }
         // Pass 1 has nothing to compare; passes 2 and 3 stall: a step; 4 and 5: the next; 6 and 7: post-copy.
         #expect(actions[0].isEmpty && actions[1].isEmpty)
-        #expect(actions[2] == [.setMaximumDowntime(.milliseconds(200))])
-        #expect(actions[4] == [.setMaximumDowntime(.milliseconds(300))])
+        #expect(actions[2] == [.setMaximumDowntime(.milliseconds(400))])
+        #expect(actions[4] == [.setMaximumDowntime(.milliseconds(500))])
         #expect(actions[6] == [.startPostCopy])
         #expect(actions[7].isEmpty && actions[8].isEmpty)
         #expect(controller.steps.map(\.kind) == [.downtime, .downtime, .postCopy])
         #expect(controller.steps[0].pass == 3)
         #expect(controller.steps[0].detail.contains("64 MiB"))
-        #expect(controller.currentDowntime == .milliseconds(300))
+        #expect(controller.currentDowntime == .milliseconds(500))
     }
 
     @Test func aPassThatDoesNotShrinkWhatIsLeftCountsAsStalledWithoutADirtyRate() {
@@ -62,7 +62,7 @@ private func observe(
         _ = observe(&controller, self.pass(2, remaining: 64), at: 1)
         // 60 MiB is less than 10 % below 64 MiB: stalled, twice.
         #expect(observe(&controller, self.pass(3, remaining: 60), at: 2).isEmpty)
-        #expect(observe(&controller, self.pass(4, remaining: 62), at: 3) == [.setMaximumDowntime(.milliseconds(200))])
+        #expect(observe(&controller, self.pass(4, remaining: 62), at: 3) == [.setMaximumDowntime(.milliseconds(400))])
     }
 
     @Test func observationsWithinOnePassDoNotCountAgain() {
@@ -144,7 +144,7 @@ private func observe(
         }
         #expect(
             ConvergencePolicy.balanced.summary
-                == "balanced: downtime 100 → 200 → 300 ms, then post-copy; abort after 240 s/GiB")
+                == "balanced: downtime 300 → 400 → 500 ms, then post-copy; abort after 240 s/GiB")
         #expect(!ConvergencePolicy(.lowDowntime).needsPostCopy)
         #expect(ConvergencePolicy(.lowDowntime).summary.contains("auto-converge"))
         #expect(ConvergencePolicy(.fastest).needsPostCopy)
@@ -152,10 +152,10 @@ private func observe(
 
     @Test func stepsMustRise() {
         var policy = ConvergencePolicy.balanced
-        policy.downtimeSteps = [.milliseconds(300), .milliseconds(200)]
+        policy.downtimeSteps = [.milliseconds(400), .milliseconds(350)]
         let error = #expect(throws: MigrationError.self) { try policy.validate() }
         #expect(error?.code == .invalidRequest)
-        #expect(error?.message.contains("200 ms") == true)
+        #expect(error?.message.contains("350 ms") == true)
     }
 
     @Test func theTimeoutScalesWithMemory() {

@@ -165,14 +165,14 @@ import Testing
         ]
         report.recoveryActions = ["libvirt finished the migration after the link came back"]
         #expect(report.text.contains("00:04.6 pass 3 still has 62 MiB to send: allowing 200 ms of downtime"))
-        #expect(report.text.contains("balanced: downtime 100 → 200 → 300 ms, then post-copy"))
+        #expect(report.text.contains("balanced: downtime 300 → 400 → 500 ms, then post-copy"))
         #expect(report.text.contains("recovery         libvirt finished the migration"))
         let object = try JSONSerialization.jsonObject(
             with: Data(MigrateDocument(report: report, exitCode: .success).json().utf8))
         let document = try #require(object as? [String: Any])
         let policy = try #require(document["policy"] as? [String: Any])
         #expect(policy["name"] as? String == "balanced")
-        #expect(policy["downtime_steps_milliseconds"] as? [Int] == [200, 300])
+        #expect(policy["downtime_steps_milliseconds"] as? [Int] == [400, 500])
         let steps = try #require(document["steps"] as? [[String: Any]])
         #expect(steps.map { $0["kind"] as? String } == ["downtime", "post_copy"])
         #expect(steps.first?["downtime_milliseconds"] as? Int == 200)
@@ -260,7 +260,7 @@ import Testing
         #expect(try self.policy(["--completion-timeout", "0"]).completionTimeoutPerGiB == nil)
         #expect(try self.policy(["--downtime-steps", "none"]).downtimeSteps.isEmpty)
         // A start above the preset's steps drops the steps it would not climb.
-        #expect(try self.policy(["--max-downtime", "250"]).downtimeSteps == [.milliseconds(300)])
+        #expect(try self.policy(["--max-downtime", "450"]).downtimeSteps == [.milliseconds(500)])
     }
 
     @Test(arguments: [
@@ -268,7 +268,7 @@ import Testing
         ["--downtime-steps", "200,abc"],
         ["--downtime-steps", "300,200"],
         ["--timeout-action", "pause"],
-        ["--max-downtime", "400", "--downtime-steps", "300"],
+        ["--max-downtime", "600", "--downtime-steps", "500"],
         ["--offline", "--allow-postcopy"],
     ])
     func badPolicyOptionsAreUsageErrors(arguments: [String]) {
