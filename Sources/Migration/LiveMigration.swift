@@ -181,7 +181,7 @@ public final class LiveMigration: Sendable {
         } onCancel: {
             self.requestAbort(reason: "cancelled")
         }
-        let totalTime = clock.now - start
+        var totalTime = clock.now - start
         self.state.withLock { $0.finished = true }
         poller.cancel()
         actionSink.finish()
@@ -211,6 +211,7 @@ public final class LiveMigration: Sendable {
             outcome.actions.forEach(onNotice)
             location = outcome.location
             recovery = outcome
+            totalTime = clock.now - start  // The migration ended when the recovery did.
         }
         let (steps, suspended) = controller.withLock { ($0.steps, $0.steps.contains { $0.timeoutAction == .suspend }) }
         if suspended, case .success = result, location.destinationState?.state == .paused {

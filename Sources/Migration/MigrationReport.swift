@@ -59,7 +59,8 @@ public struct MigrationReport: Sendable {
     public var sourceHostname: String
     public var destinationHostname: String
     public var startedAt: Date
-    /// Wall time from the start of the migration call to its return, as this tool measured it.
+    /// Wall time from the start of the migration call to its return, or to the end of the recovery that followed
+    /// a failure, as this tool measured it.
     public var totalTime: Duration
     /// The statistics of the completed job (real downtime, setup time, data, passes), when libvirt had them.
     public var completedStatistics: JobStats?
