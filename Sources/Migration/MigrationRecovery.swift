@@ -60,6 +60,25 @@ public struct MigrationRecovery: Sendable {
             + "-c \(self.prepared.request.sourceURI) --postcopy-resume"
     }
 
+    /// Resumes a broken post-copy migration (`kvmmigrate migrate --postcopy-resume`) and reports where the guest
+    /// runs afterwards.
+    public func resume() async -> MigrationReport {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let startedAt = Date()
+        let outcome = await self.settle(from: await LiveMigration.locate(self.prepared, reconnect: true))
+        let prepared = self.prepared
+        let request = prepared.request
+        let resumed = outcome.location.summary == .destination
+        return MigrationReport(
+            outcome: resumed ? .completed : .failed, domainName: prepared.domainName,
+            domainUUID: prepared.domainUUID, sourceURI: request.sourceURI, destinationURI: request.destinationURI,
+            sourceHostname: prepared.sourceHostname, destinationHostname: prepared.destinationHostname,
+            startedAt: startedAt, totalTime: clock.now - start, completedStatistics: nil, memoryPassesSeen: nil,
+            location: outcome.location, errorMessage: resumed ? nil : "the post-copy migration could not be resumed",
+            abortReason: nil, recoveryActions: outcome.actions, resumeCommand: outcome.resumeCommand)
+    }
+
     /// Settles the migration, starting from `location` (as ``LiveMigration/locate(_:)`` found it).
     public func settle(from location: DomainLocation) async -> Outcome {
         let clock = ContinuousClock()
@@ -168,7 +187,7 @@ public struct MigrationRecovery: Sendable {
         while ContinuousClock.now < deadline {
             let result: Result<Bool, LibvirtError> = await runOnDedicatedThread(named: "resume post-copy") {
                 do throws(LibvirtError) {
-                    let source = try Connection(uri: request.sourceURI)
+                    let source = try self.sourceConnection()
                     let domain: Domain
                     do throws(LibvirtError) {
                         domain = try source.domain(uuid: prepared.domainUUID)
@@ -210,15 +229,21 @@ public struct MigrationRecovery: Sendable {
     /// The data sent so far when the source still has a migration job for the domain (the tool's call ended,
     /// libvirt's did not), or `nil`.
     private func sourceJobProgress() async -> UInt64? {
-        let uri = self.prepared.request.sourceURI
         let uuid = self.prepared.domainUUID
         return await runOnDedicatedThread(named: "source job") {
-            guard let connection = try? Connection(uri: uri, readOnly: true),
+            guard let connection = try? self.sourceConnection(),
                 let statistics = try? connection.domain(uuid: uuid).jobStats(),
                 statistics.type.isActive, statistics.isOutgoingMigration
             else { return nil }
             return statistics.dataProcessed ?? statistics.memoryProcessed ?? 0
         }
+    }
+
+    /// The migration's own connection to the source while it lives; a new one once the link broke it.
+    ///
+    /// Blocking: call it off the cooperative pool.
+    private func sourceConnection() throws(LibvirtError) -> Connection {
+        self.prepared.source.isAlive ? self.prepared.source : try Connection(uri: self.prepared.request.sourceURI)
     }
 
     /// What recovery may do to one copy of the guest.
@@ -227,11 +252,14 @@ public struct MigrationRecovery: Sendable {
     /// Destroys or resumes the copy on the destination or the source, over a new read-write connection;
     /// returns libvirt's message when it fails.
     private func perform(_ action: CopyAction, onDestination: Bool) async -> String? {
-        let uri = onDestination ? self.prepared.request.destinationURI : self.prepared.request.sourceURI
         let uuid = self.prepared.domainUUID
         return await runOnDedicatedThread(named: "\(action.rawValue) copy") {
             do throws(LibvirtError) {
-                let domain = try Connection(uri: uri).domain(uuid: uuid)
+                // The migration's connection to the destination is read-only: acting there needs a new one.
+                let connection =
+                    onDestination
+                    ? try Connection(uri: self.prepared.request.destinationURI) : try self.sourceConnection()
+                let domain = try connection.domain(uuid: uuid)
                 switch action {
                 case .destroy: try domain.destroy()
                 case .resume: try domain.resume()

@@ -218,21 +218,9 @@ extension KVMMigrate {
             _ prepared: PreparedMigration, display: ProgressDisplay, reconnectTimeout: Duration
         ) async -> MigrationReport {
             display.message("Resuming the post-copy migration of \(prepared.domainName) to \(prepared.destinationHostname)…")
-            let clock = ContinuousClock()
-            let start = clock.now
-            let recovery = MigrationRecovery(prepared, reconnectTimeout: reconnectTimeout) { line in
+            return await MigrationRecovery(prepared, reconnectTimeout: reconnectTimeout) { line in
                 display.message("  ! \(line)")
-            }
-            let outcome = await recovery.settle(from: await LiveMigration.locate(prepared, reconnect: true))
-            let request = prepared.request
-            return MigrationReport(
-                outcome: outcome.location.summary == .destination ? .completed : .failed,
-                domainName: prepared.domainName, domainUUID: prepared.domainUUID, sourceURI: request.sourceURI,
-                destinationURI: request.destinationURI, sourceHostname: prepared.sourceHostname,
-                destinationHostname: prepared.destinationHostname, startedAt: Date(), totalTime: clock.now - start,
-                completedStatistics: nil, memoryPassesSeen: nil, location: outcome.location,
-                errorMessage: outcome.location.summary == .destination ? nil : "the post-copy migration could not be resumed",
-                abortReason: nil, recoveryActions: outcome.actions, resumeCommand: outcome.resumeCommand)
+            }.resume()
         }
 
         /// The migration inside the cluster steps: checks, prepare, migrate, restore (always), verify.
