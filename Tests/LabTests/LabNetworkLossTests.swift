@@ -18,6 +18,18 @@ extension LabTests {
             try TestGuest(self.lab, name: "cut", ["fill=96", "dirty=64"])
         }
 
+        /// Cuts hostB off for `seconds` (libvirt gives up on a silent peer after its keep-alive, about 30 s), or
+        /// until `restoreWhen` holds, then brings it back.
+        private func cutHostB(for seconds: Int, restoreWhen: (() throws -> Bool)? = nil) async throws {
+            try self.lab.link("hostB", up: false)
+            if let restoreWhen {
+                try? await self.waitFor("the link to be restorable", seconds: seconds, restoreWhen)
+            } else {
+                try await Task.sleep(for: .seconds(seconds))
+            }
+            try self.lab.link("hostB", up: true)
+        }
+
         private func waitFor(_ what: String, seconds: Int, _ condition: () throws -> Bool) async throws {
             for _ in 0..<(seconds * 5) {
                 if try condition() { return }
@@ -38,10 +50,8 @@ extension LabTests {
             try await self.waitFor("the migration to send data", seconds: 30) {
                 ((try? source.domain(named: guest.name).jobStats())?.dataProcessed ?? 0) > 20 << 20
             }
-            try self.lab.link("hostB", up: false)
-            // libvirt gives up on the destination after its keep-alive (about 30 s); the tool waits for hostB.
-            try await Task.sleep(for: .seconds(40))
-            try self.lab.link("hostB", up: true)
+            // libvirt gives up on the destination; the tool waits for hostB to answer again.
+            try await self.cutHostB(for: 40)
             let result = migration.wait()
             #expect(result.exitCode == 4, "\(result.standardError)")
             let report = try result.json
@@ -66,13 +76,11 @@ extension LabTests {
             try await self.waitFor("post-copy", seconds: 60) {
                 (try? source.domain(named: guest.name).state())?.isPostCopy == true
             }
-            try self.lab.link("hostB", up: false)
             // Keep the link down until the source sees post-copy fail (or a minute): the guest runs on hostB with
             // part of its memory still on hostA.
-            try? await self.waitFor("post-copy to fail", seconds: 60) {
+            try await self.cutHostB(for: 60) {
                 (try? source.domain(named: guest.name).state())?.isPostCopyFailed == true
             }
-            try self.lab.link("hostB", up: true)
             let result = migration.wait()
             #expect(result.exitCode == 0, "\(result.standardError)")
             let report = try result.json
@@ -97,9 +105,7 @@ extension LabTests {
             try await self.waitFor("the migration to send data", seconds: 60) {
                 ((try? domain.jobStats())?.dataProcessed ?? 0) > 4 << 20
             }
-            try self.lab.link("hostB", up: false)
-            try await Task.sleep(for: .seconds(40))
-            try self.lab.link("hostB", up: true)
+            try await self.cutHostB(for: 40)
             let result = migration.wait()
             #expect(result.exitCode == 4, "\(result.standardError)")
             let report = try result.json
