@@ -67,17 +67,3 @@ public struct ClusterNode: Sendable, Hashable {
         return try await self.write(changed, to: path, logger: logger)
     }
 }
-
-/// Runs `body` for every node at once and returns the results in the nodes' order.
-func forEachNode<Value: Sendable>(
-    _ nodes: [ClusterNode], _ body: @escaping @Sendable (ClusterNode) async -> Value
-) async -> [Value] {
-    await withTaskGroup(of: (Int, Value).self) { group in
-        for (index, node) in nodes.enumerated() {
-            group.addTask { (index, await body(node)) }
-        }
-        var results = [Value?](repeating: nil, count: nodes.count)
-        for await (index, value) in group { results[index] = value }
-        return results.map { $0! }
-    }
-}

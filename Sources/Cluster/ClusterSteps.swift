@@ -109,17 +109,17 @@ public struct ClusterSteps: Sendable {
         _ journal: ClusterJournal, step: String, _ message: String,
         _ body: @escaping @Sendable (ClusterNode) async throws(ClusterError) -> Void
     ) async throws(ClusterError) {
-        let results = await forEachNode(self.topology.nodes) { node -> ClusterError? in
+        let failures = NodeResults<ClusterError>()
+        await forEachNode(self.topology.nodes) { node in
             do throws(ClusterError) {
                 try await body(node)
                 try journal.done(step, on: node.name, message)
-                return nil
             } catch {
                 journal.report(ClusterEvent(node: node.name, step: step, message: error.description, failed: true))
-                return error.node == nil ? error.located(node: node.name) : error
+                failures.record(error.node == nil ? error.located(node: node.name) : error, for: node)
             }
         }
-        if let failure = results.compactMap({ $0 }).first { throw failure }
+        if let failure = failures.inOrder(of: self.topology.nodes).first { throw failure.value }
     }
 
     // MARK: - Restore
@@ -145,18 +145,18 @@ public struct ClusterSteps: Sendable {
         var failures: [String: ClusterError] = [:]
         func run(_ step: String, _ message: String, _ body: @escaping @Sendable (ClusterNode) async throws(ClusterError) -> Void) async {
             let pending = self.topology.nodes.filter { failures[$0.name] == nil }
-            let results = await forEachNode(pending) { node -> ClusterError? in
+            let results = NodeResults<ClusterError>()
+            await forEachNode(pending) { node in
                 do throws(ClusterError) {
                     try await self.retrying(node) { () throws(ClusterError) in try await body(node) }
                     try journal.done(step, on: node.name, message)
-                    return nil
                 } catch {
                     let located = error.node == nil ? error.located(node: node.name) : error
                     journal.report(ClusterEvent(node: node.name, step: step, message: located.description, failed: true))
-                    return located
+                    results.record(located, for: node)
                 }
             }
-            for (node, failure) in zip(pending, results) { if let failure { failures[node.name] = failure } }
+            for (node, failure) in results.inOrder(of: pending) { failures[node.name] = failure }
         }
 
         await run("timeout-restored", "CF timeout restored in cluster.config") { node throws(ClusterError) in
@@ -246,16 +246,17 @@ public struct ClusterSteps: Sendable {
         // of before the restart for a moment.
         var healthyPolls = 0
         while true {
-            let tables = await forEachNode(self.topology.nodes) { node -> (String, Result<ShutdownFacilityStatus?, ClusterError>) in
+            let tables = NodeResults<Result<ShutdownFacilityStatus?, ClusterError>>()
+            await forEachNode(self.topology.nodes) { node in
                 do throws(ClusterError) {
-                    return (node.name, .success(try await NodeStatus.shutdownFacility(on: node, logger: self.logger)))
+                    tables.record(.success(try await NodeStatus.shutdownFacility(on: node, logger: self.logger)), for: node)
                 } catch {
-                    return (node.name, .failure(error))
+                    tables.record(.failure(error), for: node)
                 }
             }
             var problems: [String: [String]] = [:]
             var failures = false
-            for (node, result) in tables {
+            for (node, result) in tables.inOrder(of: self.topology.nodes).map({ ($0.node.name, $0.value) }) {
                 switch result {
                 case .success(let table?):
                     if !table.isHealthy { problems[node] = table.problems }
@@ -290,7 +291,7 @@ public struct ClusterSteps: Sendable {
                             message: "TestFailed/InitFailed: running the after-step again (\(retries) of "
                                 + "\(self.configuration.verifyRetries))"))
                     let guest = journal.record.guestNode
-                    _ = await forEachNode(self.topology.nodes) { node in
+                    await forEachNode(self.topology.nodes) { node in
                         try? await self.pointAgents(on: node, guest: guest, host: host)
                         try? await self.startShutdownFacility(on: node)
                     }
