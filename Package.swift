@@ -5,6 +5,7 @@ let package = Package(
     name: "kvmmigrate",
     products: [
         .library(name: "Libvirt", targets: ["Libvirt"]),
+        .library(name: "Journal", targets: ["Journal"]),
         .library(name: "Migration", targets: ["Migration"]),
         .library(name: "Cluster", targets: ["Cluster"]),
         .executable(name: "kvmmigrate", targets: ["kvmmigrate"]),
@@ -27,14 +28,16 @@ let package = Package(
             dependencies: ["CLibvirt"],
             swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
         ),
+        // Crash-safe operation records and locks; knows nothing of libvirt or clusters.
+        .target(name: "Journal"),
         .target(
             name: "Migration",
-            dependencies: ["Libvirt", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Libvirt", "Journal", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "Cluster",
             dependencies: [
-                "Libvirt", "Migration",
+                "Libvirt", "Journal",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Yams", package: "Yams"),
@@ -49,8 +52,9 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),
+        .testTarget(name: "JournalTests", dependencies: ["Journal"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "Libvirt"]),
-        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Migration", "Libvirt"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Journal", "Libvirt"]),
         .testTarget(name: "kvmmigrateTests", dependencies: ["kvmmigrate", "Migration", "Libvirt"]),
         .testTarget(name: "LabTests", dependencies: ["Libvirt", "Migration", "Cluster"]),
     ],

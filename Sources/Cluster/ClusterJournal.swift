@@ -1,5 +1,5 @@
 import Foundation
-import Migration
+import Journal
 import Synchronization
 
 /// Something that happened in a cluster operation, for progress output and the report.
@@ -66,7 +66,7 @@ public final class ClusterJournal: Sendable {
     /// Changes the record durably.
     public func update(_ change: (inout ClusterOperationRecord) -> Void) throws(ClusterError) {
         if let handle = self.handle {
-            do throws(MigrationError) {
+            do throws(JournalError) {
                 try handle.update(change)
             } catch {
                 throw ClusterError(.journal, "cannot write the operation journal: \(error.message)")
@@ -103,7 +103,7 @@ public final class ClusterJournal: Sendable {
 
     /// Ends the operation: the record leaves the list of unfinished operations.
     public func finish() throws(ClusterError) {
-        do throws(MigrationError) {
+        do throws(JournalError) {
             try self.handle?.finish()
         } catch {
             throw ClusterError(.journal, "cannot close the operation journal: \(error.message)")

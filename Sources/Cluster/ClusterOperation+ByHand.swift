@@ -1,5 +1,5 @@
 import Foundation
-import Migration
+import Journal
 
 extension ClusterOperation {
     /// `kvmmigrate cluster restore DOMAIN [--host NAME]`: finishes a prepare run by hand (or left by a crash)
@@ -25,10 +25,10 @@ extension ClusterOperation {
         }
         let store = try self.journalStore()
         let handle: JournalHandle<ClusterOperationRecord>
-        do throws(MigrationError) {
+        do throws(JournalError) {
             if let entry = try store.unfinished().first(where: { $0.key == topology.key }) {
                 guard entry.record.domain == domain else {
-                    throw MigrationError(
+                    throw JournalError(
                         .operationInProgress,
                         "the open operation is for '\(entry.record.domain)', not '\(domain)': restore that one")
                 }

@@ -1,7 +1,7 @@
 import Foundation
 import Libvirt
 import Logging
-import Migration
+import Journal
 
 /// A whole cluster-aware operation: the checks, the prepare, a body (the migration, or nothing for a prepare
 /// run by hand), and a restore that always runs once anything was prepared — on success, failure, abort,
@@ -24,7 +24,7 @@ public struct ClusterOperation: Sendable {
 
     /// The journal store of this configuration.
     public func journalStore() throws(ClusterError) -> JournalStore<ClusterOperationRecord> {
-        do throws(MigrationError) {
+        do throws(JournalError) {
             return try JournalStore(directory: URL(filePath: self.configuration.journalDirectory))
         } catch {
             throw ClusterError(.journal, error.message)
@@ -78,7 +78,7 @@ public struct ClusterOperation: Sendable {
             configurationPath: self.configurationPath, sourceHost: sourceHost, destinationURI: destinationURI,
             delegated: delegate)
         let handle: JournalHandle<ClusterOperationRecord>
-        do throws(MigrationError) {
+        do throws(JournalError) {
             handle = try store.begin(key: topology.key, record: record)
         } catch {
             throw ClusterError(.journal, error.message)
@@ -116,7 +116,7 @@ public struct ClusterOperation: Sendable {
     /// `kvmmigrate recover`) or one still running in another process.
     func refuseOverUnfinished(_ store: JournalStore<ClusterOperationRecord>, key: String) throws(ClusterError) {
         let entries: [JournalEntry<ClusterOperationRecord>]
-        do throws(MigrationError) { entries = try store.unfinished() } catch {
+        do throws(JournalError) { entries = try store.unfinished() } catch {
             throw ClusterError(.journal, error.message)
         }
         guard let entry = entries.first(where: { $0.key == key }) else { return }
@@ -182,7 +182,7 @@ public struct ClusterOperation: Sendable {
     public func recover() async throws(ClusterError) -> [Report] {
         let store = try self.journalStore()
         let entries: [JournalEntry<ClusterOperationRecord>]
-        do throws(MigrationError) { entries = try store.unfinished() } catch {
+        do throws(JournalError) { entries = try store.unfinished() } catch {
             throw ClusterError(.journal, error.message)
         }
         var reports: [Report] = []
@@ -193,7 +193,7 @@ public struct ClusterOperation: Sendable {
                     "the operation on \(entry.record.domain) is still running (pid \(entry.pid)): let it finish or stop it first")
             }
             let handle: JournalHandle<ClusterOperationRecord>
-            do throws(MigrationError) { handle = try store.resume(entry) } catch {
+            do throws(JournalError) { handle = try store.resume(entry) } catch {
                 throw ClusterError(.journal, error.message)
             }
             let journal = ClusterJournal(handle: handle, record: entry.record, onEvent: self.onEvent)

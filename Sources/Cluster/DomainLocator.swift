@@ -1,5 +1,4 @@
 import Libvirt
-import Migration
 
 /// Finds on which configured host a domain runs, by asking each host's libvirt daemon: the restore points
 /// the SF agents at the host libvirt names, never at one assumed from the migration's outcome.
@@ -21,7 +20,7 @@ public enum DomainLocator {
         let answers = await withTaskGroup(of: (Int, Result<Bool, LibvirtError>).self) { group in
             for (index, host) in hosts.enumerated() {
                 group.addTask {
-                    let answer = await runOnDedicatedThread(named: "locate \(domain)") { () -> Result<Bool, LibvirtError> in
+                    let answer = await runBlocking(named: "locate \(domain)") { () -> Result<Bool, LibvirtError> in
                         do throws(LibvirtError) {
                             let connection = try Connection(uri: host.uri, readOnly: true)
                             let state = try connection.domain(named: domain).state()

@@ -1,26 +1,5 @@
 import Foundation
-
-/// What `kvmmigrate status` shows about a migration this tool runs, beside libvirt's job statistics.
-public struct MigrationRecord: Codable, Sendable, Hashable {
-    public var domain: String
-    public var domainUUID: String
-    public var sourceURI: String
-    public var destinationURI: String
-    /// The cluster step under way (`preparing`, `migrating`, `restoring`, …), with `--cluster`.
-    public var clusterStep: String?
-    /// The convergence policy, in one line.
-    public var policy: String?
-    /// The last step the policy took.
-    public var policyStep: String?
-
-    public init(domain: String, domainUUID: String, sourceURI: String, destinationURI: String, policy: String? = nil) {
-        self.policy = policy
-        self.domain = domain
-        self.domainUUID = domainUUID
-        self.sourceURI = sourceURI
-        self.destinationURI = destinationURI
-    }
-}
+import Journal
 
 /// One migration of a domain at a time, across processes: a journal entry keyed by the domain's UUID, held for
 /// the life of the migration. It is also where `kvmmigrate status` finds the migrations this machine runs.
@@ -41,20 +20,27 @@ public final class MigrationLock: Sendable {
     /// - Throws: ``MigrationError`` with ``MigrationError/Code/operationInProgress`` naming the process that
     ///   migrates the domain now.
     public init(record: MigrationRecord, directory: URL = MigrationLock.defaultDirectory) throws(MigrationError) {
-        let store = try JournalStore<MigrationRecord>(directory: directory)
-        if let stale = try store.unfinished().first(where: { $0.key == record.domainUUID }) {
-            guard !stale.processRunning else {
-                throw MigrationError(
-                    .operationInProgress,
-                    "\(record.domain) is being migrated already by kvmmigrate (pid \(stale.pid), to "
-                        + "\(stale.record.destinationURI), since \(stale.startedAt.formatted(.iso8601)))")
-            }
-            try store.resume(stale).finish()
+        let stale: JournalEntry<MigrationRecord>?
+        let store: JournalStore<MigrationRecord>
+        do throws(JournalError) {
+            store = try JournalStore<MigrationRecord>(directory: directory)
+            stale = try store.unfinished().first(where: { $0.key == record.domainUUID })
+        } catch {
+            throw MigrationError(.journal, error.message)
         }
-        do throws(MigrationError) {
+        if let stale, stale.processRunning {
+            throw MigrationError(
+                .operationInProgress,
+                "\(record.domain) is being migrated already by kvmmigrate (pid \(stale.pid), to "
+                    + "\(stale.record.destinationURI), since \(stale.startedAt.formatted(.iso8601)))")
+        }
+        do throws(JournalError) {
+            if let stale { try store.resume(stale).finish() }
             self.handle = try store.begin(key: record.domainUUID, record: record)
         } catch where error.code == .operationInProgress {
             throw MigrationError(.operationInProgress, "\(record.domain) is being migrated already: \(error.message)")
+        } catch {
+            throw MigrationError(.journal, error.message)
         }
     }
 

@@ -19,7 +19,7 @@ import Testing
         return node.name == "guest4" ? nil : ["\(node.name) SA_libvirtgp.so Idle Unknown TestWorked InitWorked"]
     }
 
-    @Test func everyNodeRecordsItsOwnResult() async {
+    @Test func everyNodeRecordsItsOwnResult() async throws {
         let tables = NodeResults<(String, Result<[String]?, Unreachable>)>()
         await forEachNode(Self.nodes) { node in
             do throws(Unreachable) {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Migration
+@testable import Journal
 
 #if canImport(Glibc)
 import Glibc
@@ -51,21 +51,21 @@ private func decodeFile(_ url: URL) throws -> JournalFile<TestRecord> {
     try JournalStore<TestRecord>.decoder().decode(JournalFile<TestRecord>.self, from: Data(contentsOf: url))
 }
 
-/// Runs `body`, expecting a ``MigrationError`` with `code`, and returns it.
+/// Runs `body`, expecting a ``JournalError`` with `code`, and returns it.
 private func expectFailure(
-    _ code: MigrationError.Code,
+    _ code: JournalError.Code,
     sourceLocation: SourceLocation = #_sourceLocation,
     _ body: () throws -> Void
-) -> MigrationError? {
+) -> JournalError? {
     do {
         try body()
         Issue.record("expected a \(code) error, got success", sourceLocation: sourceLocation)
         return nil
-    } catch let error as MigrationError {
+    } catch let error as JournalError {
         #expect(error.code == code, "\(error.message)", sourceLocation: sourceLocation)
         return error
     } catch {
-        Issue.record("expected a MigrationError, got \(error)", sourceLocation: sourceLocation)
+        Issue.record("expected a JournalError, got \(error)", sourceLocation: sourceLocation)
         return nil
     }
 }
@@ -149,7 +149,7 @@ private func expectFailure(
         let directory = TemporaryDirectory()
         let handle = try directory.store().begin(key: "cluster-a", record: TestRecord(phase: "prepared"))
         try handle.finish()
-        _ = expectFailure(.journal) { try handle.update { $0.phase = "late" } }
+        _ = expectFailure(.storage) { try handle.update { $0.phase = "late" } }
         #expect(handle.record.phase == "prepared")
     }
 
@@ -186,10 +186,10 @@ private func expectFailure(
         let directory = TemporaryDirectory()
         let journal = directory.journal
         _ = try directory.store()
-        let outcomes = await withTaskGroup(of: Result<JournalHandle<TestRecord>, MigrationError>.self) { group in
+        let outcomes = await withTaskGroup(of: Result<JournalHandle<TestRecord>, JournalError>.self) { group in
             for index in 0..<8 {
                 group.addTask {
-                    do throws(MigrationError) {
+                    do throws(JournalError) {
                         let store = try JournalStore<TestRecord>(directory: journal)
                         return .success(try store.begin(key: "cluster-a", record: TestRecord(phase: "\(index)")))
                     } catch {
@@ -197,7 +197,7 @@ private func expectFailure(
                     }
                 }
             }
-            var outcomes: [Result<JournalHandle<TestRecord>, MigrationError>] = []
+            var outcomes: [Result<JournalHandle<TestRecord>, JournalError>] = []
             for await outcome in group { outcomes.append(outcome) }
             return outcomes
         }
@@ -312,7 +312,7 @@ private func expectFailure(
         #expect(error?.message.contains("pid \(getpid())") == true)
         try running.finish()
         // Finished since it was listed.
-        _ = expectFailure(.journal) { _ = try store.resume(entries[0]) }
+        _ = expectFailure(.storage) { _ = try store.resume(entries[0]) }
     }
 
     @Test func unfinishedListsOldestFirst() throws {
@@ -350,11 +350,11 @@ private func expectFailure(
         let corrupt = store.directory.appendingPathComponent("cluster-a.json")
         try Data(content.utf8).write(to: corrupt)
 
-        let listing = expectFailure(.journal) { _ = try store.unfinished() }
+        let listing = expectFailure(.storage) { _ = try store.unfinished() }
         #expect(listing?.message.contains(corrupt.path) == true)
         #expect(listing?.message.contains("corrupt or truncated") == true)
         // Not silently dropped, and not replaced by a new operation either.
-        let begin = expectFailure(.journal) { _ = try store.begin(key: "cluster-a", record: TestRecord(phase: "x")) }
+        let begin = expectFailure(.storage) { _ = try store.begin(key: "cluster-a", record: TestRecord(phase: "x")) }
         #expect(begin?.message.contains(corrupt.path) == true)
         #expect(FileManager.default.fileExists(atPath: corrupt.path))
     }
@@ -367,7 +367,7 @@ private func expectFailure(
         var text = try String(contentsOf: handle.path, encoding: .utf8)
         text = text.replacingOccurrences(of: "\"format_version\" : 1", with: "\"format_version\" : 99")
         try Data(text.utf8).write(to: handle.path)
-        let error = expectFailure(.journal) { _ = try store.unfinished() }
+        let error = expectFailure(.storage) { _ = try store.unfinished() }
         #expect(error?.message.contains("format version 99") == true)
     }
 
@@ -420,7 +420,7 @@ private func expectFailure(
         #expect(JournalStore<TestRecord>.fileStem(for: "cluster-a") == "cluster-a")
         #expect(JournalStore<TestRecord>.fileStem(for: "a/b") != JournalStore<TestRecord>.fileStem(for: "a_b"))
         for handle in handles { try handle.finish() }
-        _ = expectFailure(.journal) { _ = try store.begin(key: "", record: TestRecord(phase: "")) }
+        _ = expectFailure(.storage) { _ = try store.begin(key: "", record: TestRecord(phase: "")) }
     }
 }
 

@@ -32,9 +32,9 @@ enum JournalIO {
 
     // MARK: - Errors
 
-    /// A ``MigrationError/Code/journal`` error: what failed, the file, and `strerror` of the `errno`.
-    static func failure(_ what: String, _ path: String, errno code: Int32) -> MigrationError {
-        MigrationError(.journal, "\(what) \(path): \(String(cString: strerror(code)))")
+    /// A ``JournalError/Code/storage`` error: what failed, the file, and `strerror` of the `errno`.
+    static func failure(_ what: String, _ path: String, errno code: Int32) -> JournalError {
+        JournalError(.storage, "\(what) \(path): \(String(cString: strerror(code)))")
     }
 
     // MARK: - Directories
@@ -42,11 +42,11 @@ enum JournalIO {
     /// Creates the directory (and missing parents) with mode 0700, or does nothing when it exists.
     ///
     /// An existing directory keeps its permissions: the operator may have chosen them.
-    static func ensureDirectory(_ path: String) throws(MigrationError) {
+    static func ensureDirectory(_ path: String) throws(JournalError) {
         var information = stat()
         if stat(path, &information) == 0 {
             guard information.st_mode & S_IFMT == S_IFDIR else {
-                throw MigrationError(.journal, "the journal path \(path) exists and is not a directory")
+                throw JournalError(.storage, "the journal path \(path) exists and is not a directory")
             }
             return
         }
@@ -57,7 +57,7 @@ enum JournalIO {
                 attributes: [.posixPermissions: NSNumber(value: Int16(Self.directoryMode))]
             )
         } catch {
-            throw MigrationError(.journal, "could not create the journal directory \(path): \(error)")
+            throw JournalError(.storage, "could not create the journal directory \(path): \(error)")
         }
         // The umask may have narrowed or the attributes been ignored; set the mode explicitly.
         guard chmod(path, Self.directoryMode) == 0 else {
@@ -66,16 +66,16 @@ enum JournalIO {
     }
 
     /// The names in a directory (without `.` and `..`).
-    static func contents(of path: String) throws(MigrationError) -> [String] {
+    static func contents(of path: String) throws(JournalError) -> [String] {
         do {
             return try FileManager.default.contentsOfDirectory(atPath: path)
         } catch {
-            throw MigrationError(.journal, "could not list the journal directory \(path): \(error)")
+            throw JournalError(.storage, "could not list the journal directory \(path): \(error)")
         }
     }
 
     /// Makes renames and unlinks in the directory durable (`fsync(2)` on the directory).
-    static func syncDirectory(_ path: String) throws(MigrationError) {
+    static func syncDirectory(_ path: String) throws(JournalError) {
         let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else { throw Self.failure("could not open the journal directory", path, errno: errno) }
         defer { close(descriptor) }
@@ -91,10 +91,10 @@ enum JournalIO {
     ///
     /// Writes `temporary` (same directory, mode 0600), `fsync`s it, `rename`s it over `path`, then `fsync`s the
     /// directory.
-    static func writeDurably(_ data: Data, to path: String, temporary: String) throws(MigrationError) {
+    static func writeDurably(_ data: Data, to path: String, temporary: String) throws(JournalError) {
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, Self.fileMode)
         guard descriptor >= 0 else { throw Self.failure("could not create the journal file", temporary, errno: errno) }
-        do throws(MigrationError) {
+        do throws(JournalError) {
             // A leftover temporary file from a crash keeps its old mode through O_TRUNC.
             guard fchmod(descriptor, Self.fileMode) == 0 else {
                 throw Self.failure("could not set the permissions of", temporary, errno: errno)
@@ -116,7 +116,7 @@ enum JournalIO {
         try Self.syncDirectory((path as NSString).deletingLastPathComponent)
     }
 
-    private static func writeAll(_ data: Data, to descriptor: Int32, path: String) throws(MigrationError) {
+    private static func writeAll(_ data: Data, to descriptor: Int32, path: String) throws(JournalError) {
         let failure: Int32? = data.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
@@ -133,7 +133,7 @@ enum JournalIO {
     }
 
     /// The whole content of a file, or `nil` when it does not exist.
-    static func contentsOfFile(_ path: String) throws(MigrationError) -> Data? {
+    static func contentsOfFile(_ path: String) throws(JournalError) -> Data? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             if errno == ENOENT { return nil }
@@ -154,14 +154,14 @@ enum JournalIO {
     }
 
     /// Renames a file (atomic within one file system); the caller `fsync`s the directories involved.
-    static func move(_ source: String, to destination: String) throws(MigrationError) {
+    static func move(_ source: String, to destination: String) throws(JournalError) {
         guard rename(source, destination) == 0 else {
             throw Self.failure("could not move \(source) to", destination, errno: errno)
         }
     }
 
     /// Removes a file; one that is already gone is not an error (another process may have pruned it).
-    static func remove(_ path: String) throws(MigrationError) {
+    static func remove(_ path: String) throws(JournalError) {
         guard unlink(path) == 0 || errno == ENOENT else {
             throw Self.failure("could not remove the journal file", path, errno: errno)
         }
@@ -180,7 +180,7 @@ enum JournalIO {
     ///
     /// - Returns: The descriptor that holds the lock (release it with ``unlock(_:)``), or `nil` when another open
     ///   file description holds the lock.
-    static func lock(_ path: String) throws(MigrationError) -> Int32? {
+    static func lock(_ path: String) throws(JournalError) -> Int32? {
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, Self.fileMode)
         guard descriptor >= 0 else { throw Self.failure("could not open the lock file", path, errno: errno) }
         for attempt in 1...Self.lockAttempts {
@@ -209,8 +209,8 @@ enum JournalIO {
     ///   process is still running.
     static func probe<Result>(
         _ path: String,
-        _ body: (_ held: Bool) throws(MigrationError) -> Result
-    ) throws(MigrationError) -> Result {
+        _ body: (_ held: Bool) throws(JournalError) -> Result
+    ) throws(JournalError) -> Result {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             // No lock file: nobody can hold the lock (the file is created before it is locked).
