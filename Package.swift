@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Journal", targets: ["Journal"]),
         .library(name: "Migration", targets: ["Migration"]),
         .library(name: "Cluster", targets: ["Cluster"]),
+        .library(name: "Session", targets: ["Session"]),
         .executable(name: "kvmmigrate", targets: ["kvmmigrate"]),
     ],
     dependencies: [
@@ -41,12 +42,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Yams", package: "Yams"),
-            ]
+            ],
+            // The lab's kill -9 and hold-after-step hooks (ClusterJournal) exist in debug builds only.
+            swiftSettings: [.define("KVMMIGRATE_TEST_HOOKS", .when(configuration: .debug))]
+        ),
+        // One whole operation (checks, lock, cluster prepare, migration, restore, verify), composed from its
+        // siblings Migration and Cluster, so that it is testable and reusable without the command line.
+        .target(
+            name: "Session",
+            dependencies: ["Libvirt", "Journal", "Migration", "Cluster", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "kvmmigrate",
             dependencies: [
-                "Libvirt", "Migration", "Cluster",
+                "Libvirt", "Migration", "Cluster", "Session",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -55,6 +64,7 @@ let package = Package(
         .testTarget(name: "JournalTests", dependencies: ["Journal"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "Libvirt"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Journal", "Libvirt"]),
+        .testTarget(name: "SessionTests", dependencies: ["Session", "Migration", "Cluster", "Libvirt"]),
         .testTarget(name: "kvmmigrateTests", dependencies: ["kvmmigrate", "Migration", "Libvirt"]),
         .testTarget(name: "LabTests", dependencies: ["Libvirt", "Migration", "Cluster"]),
     ],

@@ -73,6 +73,12 @@ public struct ClusterConfiguration: Sendable, Hashable {
         self.hosts.first { $0.uri == text } ?? self.hosts.first { $0.name == text }
             ?? self.hosts.first { $0.address == text }
     }
+
+    /// The configured host that a migration's destination is: the one with its URI, name or address, else the
+    /// one named as the destination's libvirt names itself (`hostname`, when the destination answered).
+    public func destinationHost(uri: String, hostname: String?) -> Host? {
+        self.host(matching: uri) ?? hostname.flatMap { self.host(matching: $0) }
+    }
 }
 
 // MARK: - YAML

@@ -2,28 +2,12 @@ import Foundation
 import Journal
 import Synchronization
 
-/// Something that happened in a cluster operation, for progress output and the report.
-public struct ClusterEvent: Sendable, Hashable {
-    /// The node it happened on, or `nil` for the whole cluster.
-    public var node: String?
-    /// A stable step name: `sf-stopped`, `timeout-written`, `timeout-loaded`, `timeout-restored`, …
-    public var step: String
-    /// One line for the user.
-    public var message: String
-    public var failed: Bool
-
-    public init(node: String?, step: String, message: String, failed: Bool = false) {
-        self.node = node
-        self.step = step
-        self.message = message
-        self.failed = failed
-    }
-}
-
 /// Writes a cluster operation's progress to the durable journal before the next remote step starts, and
 /// reports each step.
 ///
-/// Two test hooks, read from the environment, let the lab tests stop the tool at a chosen point:
+/// In debug builds only (`KVMMIGRATE_TEST_HOOKS`, set by Package.swift for the debug configuration; a release
+/// build has no such code), two test hooks read from the environment let the lab tests stop the tool at a chosen
+/// point:
 /// - `KVMMIGRATE_TEST_CRASH_AFTER_STEP=N`: after the Nth recorded step the process kills itself (SIGKILL), as a
 ///   power loss would, to prove that `kvmmigrate recover` finishes an operation from any point;
 /// - `KVMMIGRATE_TEST_HOLD_AFTER_STEP=N:FILE`: after the Nth step it creates `FILE.held` and waits (at most
@@ -32,9 +16,11 @@ public final class ClusterJournal: Sendable {
     private let handle: JournalHandle<ClusterOperationRecord>?
     private let fallback: Mutex<ClusterOperationRecord>
     private let onEvent: @Sendable (ClusterEvent) -> Void
+    #if KVMMIGRATE_TEST_HOOKS
+    private let stepsRecorded = Mutex(0)
     private let crashAfterStep: Int?
     private let holdAfterStep: (step: Int, file: String)?
-    private let stepsRecorded = Mutex(0)
+    #endif
     private let events = Mutex<[ClusterEvent]>([])
 
     /// - Parameters:
@@ -47,6 +33,7 @@ public final class ClusterJournal: Sendable {
         self.handle = handle
         self.fallback = Mutex(handle?.record ?? record)
         self.onEvent = onEvent
+        #if KVMMIGRATE_TEST_HOOKS
         let environment = ProcessInfo.processInfo.environment
         self.crashAfterStep = environment["KVMMIGRATE_TEST_CRASH_AFTER_STEP"].flatMap { Int($0) }
         self.holdAfterStep = environment["KVMMIGRATE_TEST_HOLD_AFTER_STEP"].flatMap { value in
@@ -54,6 +41,7 @@ public final class ClusterJournal: Sendable {
             guard parts.count == 2, let step = Int(parts[0]) else { return nil }
             return (step, String(parts[1]))
         }
+        #endif
     }
 
     public var record: ClusterOperationRecord {
@@ -80,6 +68,7 @@ public final class ClusterJournal: Sendable {
     public func done(_ step: String, on node: String, _ message: String) throws(ClusterError) {
         try self.update { $0.markDone(step, on: node) }
         self.report(ClusterEvent(node: node, step: step, message: message))
+        #if KVMMIGRATE_TEST_HOOKS
         let count = self.stepsRecorded.withLock { count in
             count += 1
             return count
@@ -93,6 +82,7 @@ public final class ClusterJournal: Sendable {
                 Thread.sleep(forTimeInterval: 0.1)
             }
         }
+        #endif
     }
 
     /// Reports an event without recording a step.

@@ -46,10 +46,62 @@ public struct ClusterOperation: Sendable {
         /// Why the prepare failed; then nothing migrated and the restore undid the prepare.
         public var prepareFailure: String?
 
+        public init(
+            guestNode: String, nodes: [String], prepared: Bool, host: ClusterConfiguration.Host? = nil,
+            restore: ClusterSteps.RestoreResult? = nil, verification: ClusterSteps.Verification? = nil,
+            events: [ClusterEvent] = [], restoreProblem: String? = nil, prepareFailure: String? = nil
+        ) {
+            self.guestNode = guestNode
+            self.nodes = nodes
+            self.prepared = prepared
+            self.host = host
+            self.restore = restore
+            self.verification = verification
+            self.events = events
+            self.restoreProblem = restoreProblem
+            self.prepareFailure = prepareFailure
+        }
+
         /// Restored everywhere and every agent works.
         public var healthy: Bool {
             self.restore?.succeeded == true && self.verification?.healthy == true && self.restoreProblem == nil
         }
+    }
+
+    /// What the checks before an operation found: the cluster as its files describe it, and the guest node that
+    /// moves.
+    public struct Checked: Sendable {
+        public var topology: ClusterTopology
+        public var guest: ClusterTopology.Guest
+        public var status: ClusterStatus
+    }
+
+    /// The checks before an operation, the same for `check`, `migrate --dry-run` and `migrate`: the destination is
+    /// a configured host; no unfinished operation on this cluster; the domain is a node of it; every node answers,
+    /// sees every node UP and runs a healthy shutdown facility. Changes nothing.
+    ///
+    /// - Parameters:
+    ///   - domain: The libvirt domain that would move.
+    ///   - destinationURI: The migration's destination, or `nil` for an operation without one (`cluster prepare`).
+    ///   - destinationHostname: The name the destination's libvirt gives itself, when it answered.
+    /// - Throws: ``ClusterError`` saying what refuses the operation.
+    public func check(domain: String, destinationURI: String?, destinationHostname: String? = nil)
+        async throws(ClusterError) -> Checked
+    {
+        if let destinationURI,
+            self.configuration.destinationHost(uri: destinationURI, hostname: destinationHostname) == nil
+        {
+            throw ClusterError(
+                .invalidValue,
+                "the destination \(destinationURI) is not a host of the cluster configuration "
+                    + "\(self.configurationPath) (hosts: \(self.configuration.hosts.map(\.name).joined(separator: ", ")))")
+        }
+        let topology = try await ClusterTopology.discover(self.configuration, logger: self.logger)
+        let steps = ClusterSteps(configuration: self.configuration, topology: topology, logger: self.logger)
+        // An unfinished operation explains an unhealthy cluster better than the health check would.
+        try self.refuseOverUnfinished(try self.journalStore(), key: topology.key)
+        let (guest, status) = try await steps.check(domain: domain)
+        return Checked(topology: topology, guest: guest, status: status)
     }
 
     /// Checks, prepares, runs `body`, and restores with the host where the domain runs afterwards.
@@ -57,6 +109,7 @@ public struct ClusterOperation: Sendable {
     /// - Parameters:
     ///   - domain: The libvirt domain that moves.
     ///   - command: `migrate` or `prepare`, for the journal.
+    ///   - destinationHostname: The name the destination's libvirt gives itself, for ``check(domain:destinationURI:destinationHostname:)``.
     ///   - restoreAfterwards: `false` for `cluster prepare`, which leaves the cluster prepared (and the journal
     ///     open) for a later `cluster restore`.
     ///   - body: The migration; runs only when the prepare succeeded. Its result is returned.
@@ -64,15 +117,15 @@ public struct ClusterOperation: Sendable {
     ///   false) and what the cluster part did.
     /// - Throws: ``ClusterError`` when the checks or the journal refuse the operation (nothing changed).
     public func run<Result: Sendable>(
-        domain: String, command: String, sourceHost: String?, destinationURI: String?, delegate: Bool = false,
+        domain: String, command: String, sourceHost: String?, destinationURI: String?,
+        destinationHostname: String? = nil, delegate: Bool = false,
         restoreAfterwards: Bool = true, body: @Sendable () async -> Result
     ) async throws(ClusterError) -> (Result?, Report) {
-        let topology = try await ClusterTopology.discover(self.configuration, logger: self.logger)
+        let checked = try await self.check(
+            domain: domain, destinationURI: destinationURI, destinationHostname: destinationHostname)
+        let (topology, guest, status) = (checked.topology, checked.guest, checked.status)
         let steps = ClusterSteps(configuration: self.configuration, topology: topology, logger: self.logger)
         let store = try self.journalStore()
-        // An unfinished operation explains an unhealthy cluster better than the health check would.
-        try self.refuseOverUnfinished(store, key: topology.key)
-        let (guest, status) = try await steps.check(domain: domain)
         let record = ClusterOperationRecord(
             command: command, domain: domain, guestNode: guest.nodeName, mode: self.configuration.mode,
             configurationPath: self.configurationPath, sourceHost: sourceHost, destinationURI: destinationURI,

@@ -129,6 +129,10 @@ public struct ClusterSteps: Sendable {
         /// Nodes that could not be restored, with why. They stay prepared until `kvmmigrate recover` runs.
         public var failures: [String: ClusterError]
         public var succeeded: Bool { self.failures.isEmpty }
+
+        public init(failures: [String: ClusterError]) {
+            self.failures = failures
+        }
     }
 
     /// Restores every node: `CLUSTER_TIMEOUT` back to what the journal recorded and loaded, the migrated
@@ -231,6 +235,13 @@ public struct ClusterSteps: Sendable {
         /// How often the after-step was run again.
         public var retries: Int
         public var elapsed: Duration
+
+        public init(healthy: Bool, problems: [String: [String]], retries: Int, elapsed: Duration) {
+            self.healthy = healthy
+            self.problems = problems
+            self.retries = retries
+            self.elapsed = elapsed
+        }
     }
 
     /// Polls `sdtool -s` on every node until every row shows TestWorked and InitWorked in two polls a second

@@ -32,35 +32,39 @@ public enum MigrationCheck {
     /// The memory the destination must have free beyond the guest's own, for QEMU's overhead.
     static let memoryHeadroomBytes: UInt64 = 64 << 20
 
-    /// Runs every check. Blocking calls run on their own threads.
-    ///
-    /// - Parameter copyStorage: The migration copies non-shared disks (`--copy-storage-all`).
-    public static func run(_ request: MigrationRequest, copyStorage: Bool = false) async -> [CheckResult] {
-        var results: [CheckResult] = []
+    /// The request's own rules, as a check.
+    public static func request(_ request: MigrationRequest) -> CheckResult {
         do throws(MigrationError) {
             try request.validate()
-            results.append(CheckResult("request", .pass, "options are consistent"))
+            return CheckResult("request", .pass, "options are consistent")
         } catch {
-            return [CheckResult("request", .fail, error.message)]
+            return CheckResult("request", .fail, error.message)
         }
-        let prepared: PreparedMigration
-        do throws(MigrationError) {
-            prepared = try await MigrationPreflight.prepare(request)
-        } catch {
-            results.append(CheckResult(Self.name(for: error.code), .fail, error.message))
-            for name in ["migration-address", "cpu", "destination-memory", "storage", "disk-cache"] {
-                results.append(CheckResult(name, .skipped, "not checked: \(error.code)"))
+    }
+
+    /// The checks when the pre-flight (``MigrationPreflight/prepare(_:resumingPostCopy:)``) failed: the one it
+    /// failed, then every later one skipped.
+    public static func failedPreflight(_ error: MigrationError) -> [CheckResult] {
+        [CheckResult(Self.name(for: error.code), .fail, error.message)]
+            + ["migration-address", "cpu", "destination-memory", "storage", "disk-cache"].map {
+                CheckResult($0, .skipped, "not checked: \(error.code)")
             }
-            return results
-        }
-        results.append(
+    }
+
+    /// What the pre-flight established (hosts, domain, destination name), then the checks beyond it.
+    ///
+    /// - Parameter copyStorage: The migration copies non-shared disks (`--copy-storage-all`).
+    public static func afterPreflight(_ prepared: PreparedMigration, copyStorage: Bool) async -> [CheckResult] {
+        [
             CheckResult(
                 "hosts", .pass,
-                "source \(prepared.sourceHostname) and destination \(prepared.destinationHostname) answer; they are different hosts"))
-        results.append(CheckResult("domain", .pass, "\(prepared.domainName) is \(prepared.initialState)"))
-        results.append(
-            CheckResult("destination-name", .pass, "no active domain named \(request.destinationName) or with its UUID there"))
-        return results + (await Self.checks(for: prepared, copyStorage: copyStorage))
+                "source \(prepared.sourceHostname) and destination \(prepared.destinationHostname) answer; they are "
+                    + "different hosts"),
+            CheckResult("domain", .pass, "\(prepared.domainName) is \(prepared.initialState)"),
+            CheckResult(
+                "destination-name", .pass,
+                "no active domain named \(prepared.request.destinationName) or with its UUID there"),
+        ] + (await Self.checks(for: prepared, copyStorage: copyStorage))
     }
 
     /// The checks beyond the pre-flight's, on a migration that passed it, over its open connections.

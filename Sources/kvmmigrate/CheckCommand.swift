@@ -4,6 +4,7 @@ import Foundation
 import Libvirt
 import Logging
 import Migration
+import Session
 
 extension KVMMigrate {
     struct Check: AsyncParsableCommand {
@@ -36,49 +37,30 @@ extension KVMMigrate {
                 offline: self.offline, persistent: self.offline,
                 parameters: MigrationParameters(migrationURI: self.migrateURI, destinationName: self.dname),
                 copyStorage: self.copyStorageAll)
-            let cluster = self.cluster || self.clusterOptions.path != nil ? self.clusterOptions : nil
-            try await CheckReport.run(request, json: self.output.json, cluster: cluster)
+            let cluster: ClusterOperation? =
+                self.cluster || self.clusterOptions.path != nil
+                ? self.clusterOptions.operation(
+                    try self.clusterOptions.load(json: self.output.json, command: "check"), output: self.output,
+                    display: nil)
+                : nil
+            let session = MigrationSession(
+                MigrationSession.Options(request: request),
+                migrationDriver: LibvirtMigrationDriver(logger: self.output.makeLogger()), cluster: cluster)
+            try await CheckReport.run(session, json: self.output.json)
         }
     }
 }
 
-/// Runs the checks and prints the table (or `--json`); exits 0 or 2.
+/// Runs a session's checks and prints the table (or `--json`); exits 0 or 2.
 enum CheckReport {
-    static func run(_ request: MigrationRequest, json: Bool, cluster: ClusterOptions? = nil) async throws {
-        var results = await MigrationCheck.run(request, copyStorage: request.copyStorage)
-        if let cluster {
-            results.append(await Self.clusterCheck(request, options: cluster))
-        }
+    static func run(_ session: MigrationSession, json: Bool) async throws {
+        let results = await session.check()
         let wouldMigrate = MigrationCheck.wouldMigrate(results)
         if json {
             print(JSONOutput.encode(CheckDocument(wouldMigrate: wouldMigrate, results: results)))
         }
         ProgressDisplay.write(Self.table(results, wouldMigrate: wouldMigrate) + "\n")
         if !wouldMigrate { throw ExitCode.refused }
-    }
-
-    static func clusterCheck(_ request: MigrationRequest, options: ClusterOptions) async -> CheckResult {
-        let configuration: ClusterConfiguration
-        do throws(ClusterError) {
-            configuration = try ClusterConfiguration(contentsOf: options.resolvedPath)
-        } catch {
-            return CheckResult("cluster", .fail, error.description)
-        }
-        guard configuration.host(matching: request.destinationURI) != nil else {
-            return CheckResult("cluster", .fail, "the destination is not a host of \(options.resolvedPath)")
-        }
-        var logger = Logger(label: "kvmmigrate") { StreamLogHandler.standardError(label: $0) }
-        logger.logLevel = .warning
-        do throws(ClusterError) {
-            let topology = try await ClusterTopology.discover(configuration, logger: logger)
-            let steps = ClusterSteps(configuration: configuration, topology: topology, logger: logger)
-            let (guest, _) = try await steps.check(domain: request.domain)
-            return CheckResult(
-                "cluster", .pass,
-                "\(guest.nodeName) and its peers (\(topology.nodes.map(\.name).joined(separator: ", "))) are UP with SF healthy")
-        } catch {
-            return CheckResult("cluster", .fail, error.description)
-        }
     }
 
     static func table(_ results: [CheckResult], wouldMigrate: Bool) -> String {

@@ -26,12 +26,12 @@ extension KVMMigrate.ClusterGroup {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let configuration = self.cluster.load(json: self.output.json, command: "cluster status")
+            let configuration = try self.cluster.load(json: self.output.json, command: "cluster status")
             defer { configuration.ssh.closeSharedConnections() }
             let operation = self.cluster.operation(configuration, output: self.output, display: nil)
             let status: ClusterStatus
             do { status = try await operation.status() } catch {
-                ClusterOutput.fail(error, command: "cluster status", json: self.output.json)
+                throw ClusterOutput.refusal(error, command: "cluster status", json: self.output.json)
             }
             let document = StatusDocument(status)
             if self.output.json { print(JSONOutput.encode(document)) }
@@ -50,7 +50,7 @@ extension KVMMigrate.ClusterGroup {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let configuration = self.cluster.load(json: self.output.json, command: "cluster prepare")
+            let configuration = try self.cluster.load(json: self.output.json, command: "cluster prepare")
             defer { configuration.ssh.closeSharedConnections() }
             let display = ProgressDisplay(domain: self.domain, quiet: self.output.quiet)
             let operation = self.cluster.operation(configuration, output: self.output, display: display)
@@ -61,7 +61,7 @@ extension KVMMigrate.ClusterGroup {
                     restoreAfterwards: false
                 ) { () }
             } catch {
-                ClusterOutput.fail(error, command: "cluster prepare", json: self.output.json)
+                throw ClusterOutput.refusal(error, command: "cluster prepare", json: self.output.json)
             }
             try finish(ClusterPart(report), command: "cluster prepare", json: self.output.json, success: report.prepared)
         }
@@ -78,13 +78,13 @@ extension KVMMigrate.ClusterGroup {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let configuration = self.cluster.load(json: self.output.json, command: "cluster restore")
+            let configuration = try self.cluster.load(json: self.output.json, command: "cluster restore")
             defer { configuration.ssh.closeSharedConnections() }
             let display = ProgressDisplay(domain: self.domain, quiet: self.output.quiet)
             let operation = self.cluster.operation(configuration, output: self.output, display: display)
             let report: ClusterOperation.Report
             do { report = try await operation.restoreByHand(domain: self.domain, hostName: self.host) } catch {
-                ClusterOutput.fail(error, command: "cluster restore", json: self.output.json)
+                throw ClusterOutput.refusal(error, command: "cluster restore", json: self.output.json)
             }
             try finish(ClusterPart(report), command: "cluster restore", json: self.output.json, success: report.healthy)
         }
@@ -100,13 +100,13 @@ extension KVMMigrate.ClusterGroup {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            var configuration = self.cluster.load(json: self.output.json, command: "cluster verify")
+            var configuration = try self.cluster.load(json: self.output.json, command: "cluster verify")
             defer { configuration.ssh.closeSharedConnections() }
             if let timeout = self.timeout { configuration.verifyTimeout = .seconds(timeout) }
             let operation = self.cluster.operation(configuration, output: self.output, display: nil)
             let verification: ClusterSteps.Verification
             do { verification = try await operation.verifyByHand() } catch {
-                ClusterOutput.fail(error, command: "cluster verify", json: self.output.json)
+                throw ClusterOutput.refusal(error, command: "cluster verify", json: self.output.json)
             }
             let document = VerifyDocument(
                 healthy: verification.healthy, elapsedSeconds: Double(verification.elapsed / .milliseconds(1)) / 1000,

@@ -16,8 +16,9 @@ struct ClusterOptions: ParsableArguments {
         self.path ?? ProcessInfo.processInfo.environment["KVMMIGRATE_CLUSTER_CONFIG"] ?? ClusterConfiguration.defaultPath
     }
 
-    /// Reads the configuration; exits 2 with one line when it is unusable.
-    func load(json: Bool, command: String) -> ClusterConfiguration {
+    /// Reads the configuration; reports one line (or the `--json` refusal) and throws exit code 2 when it is
+    /// unusable.
+    func load(json: Bool, command: String) throws(ExitCode) -> ClusterConfiguration {
         do throws(ClusterError) {
             var configuration = try ClusterConfiguration(contentsOf: self.resolvedPath)
             if configuration.ssh.controlDirectory == nil {
@@ -25,7 +26,7 @@ struct ClusterOptions: ParsableArguments {
             }
             return configuration
         } catch {
-            ClusterOutput.fail(error, command: command, json: json)
+            throw ClusterOutput.refusal(error, command: command, json: json)
         }
     }
 
@@ -47,21 +48,6 @@ struct ClusterOptions: ParsableArguments {
             return path
         } catch {
             return nil
-        }
-    }
-}
-
-extension ExitCode {
-    /// The cluster is not healthy after the operation: not restored on some node, or an agent still fails.
-    static let clusterNotHealthy = ExitCode(6)
-}
-
-extension ClusterError {
-    /// The exit code of an operation refused because of this error.
-    var exitCode: ExitCode {
-        switch self.code {
-        case .nodeUnreachable: .unreachable
-        default: .refused
         }
     }
 }

@@ -69,13 +69,14 @@ struct ClusterPart: Encodable {
 
 /// Output helpers shared by the cluster commands.
 enum ClusterOutput {
-    /// One line on standard error (and a JSON document with `--json`), then the refusal's exit code.
-    static func fail(_ error: ClusterError, command: String, json: Bool) -> Never {
+    /// Reports a refusal: one line on standard error (and a JSON document with `--json`); returns the exit code
+    /// for the command to throw, so that its `defer`s run.
+    static func refusal(_ error: ClusterError, command: String, json: Bool) -> ExitCode {
         if json {
             print(JSONOutput.encode(RefusalDocument(command: command, exitCode: error.exitCode.rawValue, error: .init(error))))
         }
         ProgressDisplay.write("Error: \(error.description)\n")
-        KVMMigrate.exit(withError: error.exitCode)
+        return error.exitCode
     }
 
     struct RefusalDocument: Encodable {

@@ -4,6 +4,7 @@ import Foundation
 import Libvirt
 import Logging
 import Migration
+import Session
 
 extension KVMMigrate {
     struct Migrate: AsyncParsableCommand {
@@ -120,188 +121,75 @@ extension KVMMigrate {
 
         func run() async throws {
             let request = self.request(policy: try self.policyOptions.resolved())
-            if self.dryRun {
-                try await CheckReport.run(request, json: self.output.json)
-                return
-            }
             let logger = self.output.makeLogger()
+            let cluster: ClusterOperation? =
+                self.clusterMode
+                ? self.clusterOptions.operation(
+                    try self.clusterOptions.load(json: self.output.json, command: "migrate"), output: self.output,
+                    display: nil)
+                : nil
+            let session = MigrationSession(
+                MigrationSession.Options(
+                    request: request, skipChecks: self.skipChecks, resumePostCopy: self.postcopyResume,
+                    reconnectTimeout: .seconds(Int64(clamping: self.reconnectTimeout)), delegate: self.delegate),
+                migrationDriver: LibvirtMigrationDriver(logger: logger), cluster: cluster)
+            if self.dryRun {
+                try await CheckReport.run(session, json: self.output.json)
+                return
+            }
             let display = ProgressDisplay(domain: request.domain, quiet: self.output.quiet)
-
-            // Signals before the migration starts end the command with nothing changed; during it they abort it.
-            let interrupts = InterruptState()
-            let watcher = SignalWatcher { number in display.message(interrupts.receive(number)) }
+            let watcher = SignalWatcher { number in
+                display.message(Self.message(for: session.requestAbort(reason: SignalWatcher.name(number)), number))
+            }
             defer { watcher.stop() }
-
-            let prepared: PreparedMigration
-            do {
-                prepared = try await MigrationPreflight.prepare(request, resumingPostCopy: self.postcopyResume)
-            } catch {
-                self.fail(error, request: request)
-            }
-            if let number = interrupts.signal {
-                self.fail(
-                    MigrationError(.aborted, "\(SignalWatcher.name(number)) before the migration started: nothing changed"),
-                    request: request)
-            }
-
-            if self.postcopyResume {
-                let report = await Self.resumePostCopy(
-                    prepared, display: display, reconnectTimeout: .seconds(Int64(clamping: self.reconnectTimeout)))
-                let exitCode = report.exitCode
-                if self.output.json { print(MigrateDocument(report: report, exitCode: exitCode).json()) }
-                ProgressDisplay.write(report.text + "\n")
-                if exitCode != .success { throw exitCode }
-                return
-            }
-            if !self.skipChecks {
-                let failed = await MigrationCheck.checks(for: prepared, copyStorage: request.copyStorage)
-                    .filter { $0.status == .fail }
-                if !failed.isEmpty {
-                    self.fail(
-                        MigrationError(
-                            .invalidRequest,
-                            failed.map { "\($0.name): \($0.detail)" }.joined(separator: "; ")
-                                + " (kvmmigrate check shows every check; --skip-checks skips these)"),
-                        request: request)
-                }
-            }
-            // One migration of a domain at a time; `kvmmigrate status` reads what this lock records.
-            let lock: MigrationLock
-            do {
-                lock = try MigrationLock(
-                    record: MigrationRecord(
-                        domain: prepared.domainName, domainUUID: prepared.domainUUID, sourceURI: request.sourceURI,
-                        destinationURI: request.destinationURI, policy: request.policy.summary))
-            } catch {
-                self.fail(error, request: request)
-            }
-            defer { lock.release() }
-            if self.clusterMode {
-                try await self.runWithCluster(
-                    prepared, display: display, interrupts: interrupts, logger: logger, lock: lock)
-                return
-            }
-            let report = await Self.migrate(
-                prepared, display: display, interrupts: interrupts, logger: logger, lock: lock,
-                reconnectTimeout: .seconds(Int64(clamping: self.reconnectTimeout)))
-            let exitCode = report.exitCode
-            if self.output.json {
-                print(MigrateDocument(report: report, exitCode: exitCode).json())
-            }
-            ProgressDisplay.write(report.text + "\n")
-            if exitCode != .success { throw exitCode }
+            async let running = session.run()
+            for await event in session.events { display.render(event) }
+            let outcome = await running
+            try self.report(outcome, request: request)
         }
 
-        /// Runs the migration with its progress line; a signal aborts it from now on.
-        private static func migrate(
-            _ prepared: PreparedMigration, display: ProgressDisplay, interrupts: InterruptState, logger: Logger,
-            lock: MigrationLock, reconnectTimeout: Duration
-        ) async -> MigrationReport {
-            let migration = LiveMigration(prepared)
-            interrupts.attach(migration)
-            display.message(
-                "Migrating \(prepared.domainName) from \(prepared.sourceHostname) to \(prepared.destinationHostname)…")
-            display.message("  policy \(prepared.request.policy.summary)")
-            let report = await migration.run(
-                logger: logger, onProgress: { progress in display.show(progress) },
-                onStep: { step in
-                    display.message("  ↳ \(Format.clock(step.elapsed)) \(step.detail)")
-                    lock.note(policyStep: step.detail)
-                },
-                reconnectTimeout: reconnectTimeout, onNotice: { line in display.message("  ! \(line)") })
-            display.clear()
-            return report
+        /// What the operator reads when a signal arrives.
+        static func message(for response: MigrationSession.AbortResponse, _ number: Int32) -> String {
+            let name = SignalWatcher.name(number)
+            switch response {
+            case .stoppingBeforeStart: return "\(name): stopping before the migration starts."
+            case .aborting(first: true): return "\(name): aborting the migration; the guest keeps running on the source…"
+            case .aborting(first: false): return "\(name): still aborting, waiting for libvirt to finish…"
+            case .restoring:
+                return "\(name): the guest cluster is being restored; that finishes first (it must, or it cannot fail over)."
+            }
         }
 
-        /// Resumes a broken post-copy migration and reports where the guest runs.
-        private static func resumePostCopy(
-            _ prepared: PreparedMigration, display: ProgressDisplay, reconnectTimeout: Duration
-        ) async -> MigrationReport {
-            display.message("Resuming the post-copy migration of \(prepared.domainName) to \(prepared.destinationHostname)…")
-            return await MigrationRecovery(prepared, reconnectTimeout: reconnectTimeout) { line in
-                display.message("  ! \(line)")
-            }.resume()
-        }
-
-        /// The migration inside the cluster steps: checks, prepare, migrate, restore (always), verify.
-        private func runWithCluster(
-            _ prepared: PreparedMigration, display: ProgressDisplay, interrupts: InterruptState, logger: Logger,
-            lock: MigrationLock
-        ) async throws {
-            let configuration = self.clusterOptions.load(json: self.output.json, command: "migrate")
-            defer { configuration.ssh.closeSharedConnections() }
-            let request = prepared.request
-            guard
-                configuration.host(matching: request.destinationURI)
-                    ?? configuration.host(matching: prepared.destinationHostname) != nil
-            else {
-                self.fail(
-                    MigrationError(
-                        .invalidRequest,
-                        "the destination \(request.destinationURI) is not a host of the cluster configuration "
-                            + "\(self.clusterOptions.resolvedPath) (hosts: \(configuration.hosts.map(\.name).joined(separator: ", ")))"),
-                    request: request)
-            }
-            let operation = ClusterOperation(
-                configuration: configuration, configurationPath: self.clusterOptions.resolvedPath, logger: logger,
-                onEvent: { event in
-                    display.event(event)
-                    lock.note(clusterStep: event.step)
-                })
-            display.message("Checking and preparing the guest cluster for \(prepared.domainName)…")
-            let result: (MigrationReport?, ClusterOperation.Report)
-            do {
-                result = try await operation.run(
-                    domain: prepared.domainName, command: "migrate", sourceHost: prepared.sourceHostname,
-                    destinationURI: request.destinationURI, delegate: self.delegate
-                ) { () -> MigrationReport in
-                    lock.note(clusterStep: "migrating")
-                    let report = await Self.migrate(
-                prepared, display: display, interrupts: interrupts, logger: logger, lock: lock,
-                reconnectTimeout: .seconds(Int64(clamping: self.reconnectTimeout)))
-                    interrupts.restoring()
-                    lock.note(clusterStep: "restoring")
-                    display.message("Restoring the guest cluster…")
-                    return report
-                }
-            } catch {
-                ClusterOutput.fail(error, command: "migrate", json: self.output.json)
-            }
-            let (report, cluster) = result
-            let part = ClusterPart(cluster)
-            guard let report else {
-                // The prepare failed: nothing migrated; the restore undid the prepare.
-                let exitCode: ExitCode = cluster.healthy ? .refused : .clusterNotHealthy
+        /// Prints the outcome (the report, or one line; the `--json` document) and throws its exit code.
+        private func report(_ outcome: SessionOutcome, request: MigrationRequest) throws {
+            let exitCode = ExitCode(outcome.status)
+            let part = outcome.cluster.map(ClusterPart.init)
+            switch (outcome.refusal, outcome.report) {
+            case (.cluster(let error), _):
+                throw ClusterOutput.refusal(error, command: "migrate", json: self.output.json)
+            case (.migration(let error), _):
                 if self.output.json {
-                    print(
-                        MigrateDocument(
-                            error: MigrationError(.invalidRequest, "preparing the cluster failed: \(cluster.prepareFailure ?? "")"),
-                            request: request, exitCode: exitCode, cluster: part
-                        ).json())
+                    print(MigrateDocument(error: error, request: request, exitCode: exitCode, cluster: part).json())
                 }
-                ProgressDisplay.write("Error: the migration did not start: \(cluster.prepareFailure ?? "the prepare failed")\n")
-                ProgressDisplay.write(part.text + "\n")
-                throw exitCode
+                if let part {
+                    // The prepare failed: nothing migrated; the restore undid the prepare.
+                    ProgressDisplay.write(
+                        "Error: the migration did not start: \(outcome.cluster?.prepareFailure ?? "the prepare failed")\n")
+                    ProgressDisplay.write(part.text + "\n")
+                } else {
+                    ProgressDisplay.write("Error: \(error.message)\n")
+                }
+            case (nil, let report?):
+                if self.output.json {
+                    var document = MigrateDocument(report: report, exitCode: exitCode)
+                    document.cluster = part
+                    print(document.json())
+                }
+                ProgressDisplay.write(report.text + "\n" + (part.map { $0.text + "\n" } ?? ""))
+            case (nil, nil):
+                ProgressDisplay.write("Error: the operation ended without a report\n")
             }
-            var exitCode = report.exitCode
-            if exitCode != .needsAttention && !cluster.healthy { exitCode = .clusterNotHealthy }
-            if self.output.json {
-                var document = MigrateDocument(report: report, exitCode: exitCode)
-                document.cluster = part
-                print(document.json())
-            }
-            ProgressDisplay.write(report.text + "\n" + part.text + "\n")
             if exitCode != .success { throw exitCode }
-        }
-
-        /// Reports a refusal or connection failure (one line, or the JSON document) and exits.
-        private func fail(_ error: MigrationError, request: MigrationRequest) -> Never {
-            let exitCode = error.exitCode
-            if self.output.json {
-                print(MigrateDocument(error: error, request: request, exitCode: exitCode).json())
-            }
-            ProgressDisplay.write("Error: \(error.message)\n")
-            Self.exit(withError: exitCode)
         }
     }
 }

@@ -143,18 +143,6 @@ struct MigrateDocument: Encodable {
 }
 
 extension MigrationReport {
-    /// The exit code that tells a script how the migration ended.
-    var exitCode: ExitCode {
-        switch (self.outcome, self.location.summary) {
-        case (_, .both), (_, .nowhere), (_, .unknown), (_, .postCopyBroken): .needsAttention
-        case (.completed, .destination): .success
-        // libvirt's word and the hosts' disagree: the operator must look.
-        case (.completed, .source), (.aborted, .destination), (.failed, .destination): .needsAttention
-        case (.aborted, .source): .aborted
-        case (.failed, .source): .migrationFailed
-        }
-    }
-
     /// The final report for a terminal.
     var text: String {
         var headline: String
@@ -200,17 +188,5 @@ extension MigrationReport {
         let steps = self.steps.map { "    \(Format.clock($0.elapsed)) \($0.detail)" }
         return ([headline] + rows.map { "  \($0.0.padding(toLength: 17, withPad: " ", startingAt: 0))\($0.1)" } + steps)
             .joined(separator: "\n")
-    }
-}
-
-extension MigrationError {
-    var exitCode: ExitCode {
-        switch self.code {
-        case .hostUnreachable, .invalidURI: .unreachable
-        case .aborted: .aborted
-        case .migrationFailed: .migrationFailed
-        case .stateUnknown: .needsAttention
-        default: self.code.isRefusal ? .refused : .failure
-        }
     }
 }

@@ -1,6 +1,7 @@
 import Cluster
 import Foundation
 import Migration
+import Session
 import Synchronization
 
 /// Shows migration progress on standard error: one live line redrawn in place on a terminal, or plain
@@ -92,5 +93,32 @@ final class ProgressDisplay: Sendable {
 
     static func timestamp() -> String {
         ISO8601DateFormatter().string(from: Date())
+    }
+}
+
+extension ProgressDisplay {
+    /// Shows one event of a migration session.
+    func render(_ event: SessionEvent) {
+        switch event {
+        case .preparingCluster(let domain):
+            self.message("Checking and preparing the guest cluster for \(domain)…")
+        case .cluster(let event):
+            self.event(event)
+        case .migrationStarted(let target, let policy):
+            self.message("Migrating \(target.domainName) from \(target.sourceHostname) to \(target.destinationHostname)…")
+            self.message("  policy \(policy)")
+        case .resumingPostCopy(let target):
+            self.message("Resuming the post-copy migration of \(target.domainName) to \(target.destinationHostname)…")
+        case .progress(let progress):
+            self.show(progress)
+        case .policyStep(let step):
+            self.message("  ↳ \(Format.clock(step.elapsed)) \(step.detail)")
+        case .notice(let line):
+            self.message("  ! \(line)")
+        case .migrationEnded:
+            self.clear()
+        case .restoringCluster:
+            self.message("Restoring the guest cluster…")
+        }
     }
 }

@@ -16,13 +16,13 @@ extension KVMMigrate {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let configuration = self.cluster.load(json: self.output.json, command: "recover")
+            let configuration = try self.cluster.load(json: self.output.json, command: "recover")
             defer { configuration.ssh.closeSharedConnections() }
             let display = ProgressDisplay(domain: "recover", quiet: self.output.quiet)
             let operation = self.cluster.operation(configuration, output: self.output, display: display)
             let reports: [ClusterOperation.Report]
             do { reports = try await operation.recover() } catch {
-                ClusterOutput.fail(error, command: "recover", json: self.output.json)
+                throw ClusterOutput.refusal(error, command: "recover", json: self.output.json)
             }
             let parts = reports.map(ClusterPart.init)
             let healthy = reports.allSatisfy(\.healthy)

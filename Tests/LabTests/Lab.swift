@@ -39,10 +39,19 @@ struct Lab {
             .deletingLastPathComponent()
     }
 
-    /// The `kvmmigrate` executable built beside the test bundle.
+    /// The `kvmmigrate` executable under test: `$KVMMIGRATE_BINARY` (`Fixtures/test` sets it to the release
+    /// build, what users run), else the one built beside the test bundle.
     var binary: URL {
         get throws {
             if let path = ProcessInfo.processInfo.environment["KVMMIGRATE_BINARY"] { return URL(filePath: path) }
+            return try self.testHooksBinary
+        }
+    }
+
+    /// The debug `kvmmigrate` built beside the test bundle: the only build with the test hooks
+    /// (`KVMMIGRATE_TEST_CRASH_AFTER_STEP`, `KVMMIGRATE_TEST_HOLD_AFTER_STEP`), which release builds leave out.
+    var testHooksBinary: URL {
+        get throws {
             let bundle = URL(filePath: CommandLine.arguments[0]).deletingLastPathComponent()
             for candidate in [bundle, bundle.deletingLastPathComponent()] {
                 let url = candidate.appending(path: "kvmmigrate")

@@ -18,8 +18,9 @@ extension LabTests {
             to destination: String? = nil, from source: String? = nil, _ extra: [String] = [],
             environment: [String: String] = [:]
         ) throws -> CommandRun {
-            try run(
-                self.lab.binary,
+            let hooked = environment.keys.contains { $0.hasPrefix("KVMMIGRATE_TEST_") }
+            return try run(
+                hooked ? self.lab.testHooksBinary : self.lab.binary,
                 ["migrate", self.lab.domain, destination ?? self.lab.destinationURI, "-c", source ?? self.lab.sourceURI,
                  "--cluster", "--persistent", "--undefine-source", "--json"] + extra,
                 environment: environment)
@@ -117,6 +118,18 @@ extension LabTests {
             #expect(again.standardError.contains("Nothing to recover"))
         }
 
+        /// The kill -9 hook is compiled out of the binary users run: asked to die after the first step, it migrates.
+        @Test(.enabled(if: ProcessInfo.processInfo.environment["KVMMIGRATE_BINARY"] != nil))
+        func theReleaseBinaryHasNoTestHooks() throws {
+            let result = try run(
+                self.lab.binary,
+                ["migrate", self.lab.domain, self.lab.destinationURI, "-c", self.lab.sourceURI, "--cluster", "--json"],
+                environment: ["KVMMIGRATE_TEST_CRASH_AFTER_STEP": "1"])
+            #expect(result.exitCode == 0, "\(result.standardError)")
+            #expect(try self.lab.addressOfHost(running: self.lab.domain) == "10.77.0.2")
+            try self.lab.expectRestored(pointingAt: "10.77.0.2")
+        }
+
         @Test func anUnfinishedOperationBlocksTheNextMigration() throws {
             let crashed = try self.migrate(environment: ["KVMMIGRATE_TEST_CRASH_AFTER_STEP": "3"])
             #expect(crashed.exitCode == SIGKILL)
@@ -132,7 +145,7 @@ extension LabTests {
         private func migrateCuttingGuest2(afterStep step: Int) async throws -> CommandRun {
             let marker = FileManager.default.temporaryDirectory.appending(path: "kvmm-hold-\(UUID().uuidString)").path
             let command = try RunningCommand(
-                try self.lab.binary,
+                try self.lab.testHooksBinary,
                 ["migrate", self.lab.domain, self.lab.destinationURI, "-c", self.lab.sourceURI, "--cluster", "--json"],
                 environment: ["KVMMIGRATE_TEST_HOLD_AFTER_STEP": "\(step):\(marker)"])
             for _ in 0..<1200 where !FileManager.default.fileExists(atPath: marker + ".held") {
