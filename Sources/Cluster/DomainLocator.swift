@@ -15,18 +15,22 @@ public enum DomainLocator {
     ///
     /// - Throws: ``ClusterError`` with ``ClusterError/Code/domainLocation`` when a host that might run it does
     ///   not answer, so the answer would be a guess.
-    public static func locate(_ domain: String, among hosts: [ClusterConfiguration.Host]) async throws(ClusterError)
+    public static func locate(
+        _ domain: String,
+        among hosts: [ClusterConfiguration.Host]
+    ) async throws(ClusterError)
         -> Location
     {
         let answers = await withTaskGroup(of: (Int, Result<Bool, LibvirtError>).self) { group in
             for (index, host) in hosts.enumerated() {
                 group.addTask {
-                    let answer = await runOnDedicatedThread(named: "locate \(domain)") { () -> Result<Bool, LibvirtError> in
+                    let answer = await runOnDedicatedThread(named: "locate \(domain)") {
+                        () -> Result<Bool, LibvirtError> in
                         do throws(LibvirtError) {
                             let connection = try Connection(uri: host.uri, readOnly: true)
                             let state = try connection.domain(named: domain).state()
                             return .success(state.isActive)
-                        } catch where error.code == .noDomain {
+                        } catch  where error.code == .noDomain {
                             return .success(false)
                         } catch {
                             return .failure(error)
@@ -52,7 +56,9 @@ public enum DomainLocator {
         if running.count > 1 { return .several(running) }
         guard unreachable.isEmpty else {
             throw ClusterError(
-                .domainLocation, "cannot tell where '\(domain)' runs: " + unreachable.joined(separator: "; "))
+                .domainLocation,
+                "cannot tell where '\(domain)' runs: " + unreachable.joined(separator: "; ")
+            )
         }
         return .nowhere
     }

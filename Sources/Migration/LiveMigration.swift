@@ -62,7 +62,8 @@ public final class LiveMigration: Sendable {
     ///     ``MigrationRecovery``).
     ///   - onNotice: Called with a line for the operator: the link looks down, recovery steps.
     public func run(
-        pollInterval: Duration = .milliseconds(250), logger: Logger,
+        pollInterval: Duration = .milliseconds(250),
+        logger: Logger,
         onProgress: @escaping @Sendable (MigrationProgress) -> Void = { _ in },
         onStep: @escaping @Sendable (ConvergenceStep) -> Void = { _ in },
         reconnectTimeout: Duration = .seconds(120),
@@ -78,7 +79,8 @@ public final class LiveMigration: Sendable {
 
         // The convergence policy: fed every observation; its actions run one at a time on their own thread.
         let controller = LockedValue(
-            ConvergenceController(policy: request.policy, memoryBytes: prepared.memoryKiB * 1024))
+            ConvergenceController(policy: request.policy, memoryBytes: prepared.memoryKiB * 1024)
+        )
         let (actions, actionSink) = AsyncStream.makeStream(of: ConvergenceAction.self)
         let observe: @Sendable (JobStats) -> Void = { statistics in
             let elapsed = clock.now - start
@@ -87,8 +89,8 @@ public final class LiveMigration: Sendable {
                 let due = controller.observe(statistics, elapsed: elapsed)
                 return (due, Array(controller.steps[before...]))
             }
-            steps.forEach(onStep)
-            due.forEach { actionSink.yield($0) }
+            for step in steps { onStep(step) }
+            for action in due { actionSink.yield(action) }
         }
         let actor = Task {
             for await action in actions {
@@ -121,7 +123,10 @@ public final class LiveMigration: Sendable {
                         for await event in iterations {
                             tracker.withLock { $0.note(iteration: event.iteration) }
                             // A pass begins: what is left now is what the last pass left dirty. Read it at once.
-                            if let statistics = await runOnDedicatedThread(named: "job stats", { try? domain.jobStats() }) {
+                            if let statistics = await runOnDedicatedThread(
+                                named: "job stats",
+                                { try? domain.jobStats() }
+                            ) {
                                 observe(statistics)
                             }
                         }
@@ -151,7 +156,9 @@ public final class LiveMigration: Sendable {
                             stalledSaid = false
                         } else if !stalledSaid, clock.now - lastMoved!.at >= .seconds(10) {
                             stalledSaid = true
-                            onNotice("no data sent for 10 s: is the link between the hosts down? libvirt gives up after about 30 s")
+                            onNotice(
+                                "no data sent for 10 s: is the link between the hosts down? libvirt gives up after about 30 s"
+                            )
                         }
                     }
                     observe(statistics)
@@ -167,12 +174,16 @@ public final class LiveMigration: Sendable {
         }
         logger.debug(
             "Starting migration",
-            metadata: ["domain": "\(prepared.domainName)", "destination": "\(request.destinationURI)"])
+            metadata: ["domain": "\(prepared.domainName)", "destination": "\(request.destinationURI)"]
+        )
         let result: Result<Void, LibvirtError> = await withTaskCancellationHandler {
             await runOnDedicatedThread(named: "migrate \(prepared.domainName)") {
                 do throws(LibvirtError) {
                     try domain.migrate(
-                        to: request.destinationURI, parameters: request.parameters, flags: request.flags)
+                        to: request.destinationURI,
+                        parameters: request.parameters,
+                        flags: request.flags
+                    )
                     return .success(())
                 } catch {
                     return .failure(error)
@@ -240,13 +251,24 @@ public final class LiveMigration: Sendable {
             logger.debug("Migration ended with an error", metadata: ["error": "\(error.message)"])
         }
         return MigrationReport(
-            outcome: outcome, domainName: prepared.domainName, domainUUID: prepared.domainUUID,
-            sourceURI: request.sourceURI, destinationURI: request.destinationURI,
-            sourceHostname: prepared.sourceHostname, destinationHostname: prepared.destinationHostname,
-            startedAt: startedAt, totalTime: totalTime, completedStatistics: completed,
-            memoryPassesSeen: tracker.withLock { $0.memoryPasses }, location: location,
-            errorMessage: errorMessage, abortReason: abortReason, policy: request.policy, steps: steps,
-            memoryBytes: prepared.memoryKiB * 1024)
+            outcome: outcome,
+            domainName: prepared.domainName,
+            domainUUID: prepared.domainUUID,
+            sourceURI: request.sourceURI,
+            destinationURI: request.destinationURI,
+            sourceHostname: prepared.sourceHostname,
+            destinationHostname: prepared.destinationHostname,
+            startedAt: startedAt,
+            totalTime: totalTime,
+            completedStatistics: completed,
+            memoryPassesSeen: tracker.withLock { $0.memoryPasses },
+            location: location,
+            errorMessage: errorMessage,
+            abortReason: abortReason,
+            policy: request.policy,
+            steps: steps,
+            memoryBytes: prepared.memoryKiB * 1024
+        )
     }
 
     /// Carries out one action of the convergence policy; returns libvirt's message when it fails.
@@ -288,7 +310,7 @@ public final class LiveMigration: Sendable {
                         connection = try Connection(uri: connection.uri, readOnly: true)
                     }
                     return try connection.domain(uuid: uuid).state()
-                } catch where error.code == .noDomain {
+                } catch  where error.code == .noDomain {
                     return nil
                 } catch {
                     problems.append("the \(role) \(connection.uri) does not answer: \(error.message)")
@@ -298,8 +320,10 @@ public final class LiveMigration: Sendable {
             let source = state(on: prepared.source, "source")
             let destination = state(on: prepared.destination, "destination")
             return DomainLocation(
-                sourceState: source, destinationState: destination,
-                problem: problems.isEmpty ? nil : problems.joined(separator: "; "))
+                sourceState: source,
+                destinationState: destination,
+                problem: problems.isEmpty ? nil : problems.joined(separator: "; ")
+            )
         }
     }
 }

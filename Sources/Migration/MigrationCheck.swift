@@ -55,11 +55,19 @@ public enum MigrationCheck {
         }
         results.append(
             CheckResult(
-                "hosts", .pass,
-                "source \(prepared.sourceHostname) and destination \(prepared.destinationHostname) answer; they are different hosts"))
+                "hosts",
+                .pass,
+                "source \(prepared.sourceHostname) and destination \(prepared.destinationHostname) answer; they are different hosts"
+            )
+        )
         results.append(CheckResult("domain", .pass, "\(prepared.domainName) is \(prepared.initialState)"))
         results.append(
-            CheckResult("destination-name", .pass, "no active domain named \(request.destinationName) or with its UUID there"))
+            CheckResult(
+                "destination-name",
+                .pass,
+                "no active domain named \(request.destinationName) or with its UUID there"
+            )
+        )
         return results + (await Self.checks(for: prepared, copyStorage: copyStorage))
     }
 
@@ -92,13 +100,21 @@ public enum MigrationCheck {
         var results: [CheckResult] = []
         let source = prepared.source
         let destination = prepared.destination
-        if let sourceVersion = try? source.libvirtVersion(), let destinationVersion = try? destination.libvirtVersion() {
+        if let sourceVersion = try? source.libvirtVersion(), let destinationVersion = try? destination.libvirtVersion()
+        {
             results.append(
                 destinationVersion >= sourceVersion
-                    ? CheckResult("destination-version", .pass, "libvirt \(destinationVersion) (source \(sourceVersion))")
+                    ? CheckResult(
+                        "destination-version",
+                        .pass,
+                        "libvirt \(destinationVersion) (source \(sourceVersion))"
+                    )
                     : CheckResult(
-                        "destination-version", .warn,
-                        "destination libvirt \(destinationVersion) is older than the source's \(sourceVersion)"))
+                        "destination-version",
+                        .warn,
+                        "destination libvirt \(destinationVersion) is older than the source's \(sourceVersion)"
+                    )
+            )
         }
         let definition: DomainDefinition
         do throws(MigrationError) {
@@ -124,7 +140,10 @@ public enum MigrationCheck {
         }
         if definition.cpuMode == "host-passthrough" || definition.cpuMode == "maximum" {
             return CheckResult(
-                "cpu", .warn, "CPU mode \(definition.cpuMode!): safe only between hosts with identical CPUs")
+                "cpu",
+                .warn,
+                "CPU mode \(definition.cpuMode!): safe only between hosts with identical CPUs"
+            )
         }
         let onDestination: CPUComparison
         do throws(LibvirtError) {
@@ -147,9 +166,11 @@ public enum MigrationCheck {
             return CheckResult("cpu", .pass, "the destination can run the guest's CPU")
         case (.incompatible, .incompatible):
             return CheckResult(
-                "cpu", .warn,
+                "cpu",
+                .warn,
                 "libvirt finds the guest's CPU model incompatible with both hosts, though it runs on the source: "
-                    + "the comparison cannot tell")
+                    + "the comparison cannot tell"
+            )
         default:
             return CheckResult("cpu", .fail, "the source can run the guest's CPU model, the destination cannot")
         }
@@ -167,19 +188,26 @@ public enum MigrationCheck {
         let mib = { (bytes: UInt64) in "\(bytes >> 20) MiB" }
         if free < needed {
             return CheckResult(
-                "destination-memory", .fail, "the guest needs \(mib(needed)), the destination has \(mib(free)) free")
+                "destination-memory",
+                .fail,
+                "the guest needs \(mib(needed)), the destination has \(mib(free)) free"
+            )
         }
         if free < needed + Self.memoryHeadroomBytes {
             return CheckResult(
-                "destination-memory", .warn,
-                "the guest needs \(mib(needed)) and the destination has only \(mib(free)) free: little room for QEMU")
+                "destination-memory",
+                .warn,
+                "the guest needs \(mib(needed)) and the destination has only \(mib(free)) free: little room for QEMU"
+            )
         }
         return CheckResult("destination-memory", .pass, "\(mib(free)) free for a \(mib(needed)) guest")
     }
 
     /// - Parameter destinationSees: Whether the destination has a storage volume at a path.
     static func storage(
-        _ definition: DomainDefinition, copyStorage: Bool, destinationSees: (String) -> Bool
+        _ definition: DomainDefinition,
+        copyStorage: Bool,
+        destinationSees: (String) -> Bool
     ) -> [CheckResult] {
         let disks = definition.disks.filter { $0.device == "disk" || $0.device == "lun" }
         guard !disks.isEmpty else {
@@ -194,27 +222,38 @@ public enum MigrationCheck {
             let seen = disk.path.map(destinationSees) ?? false
             if !seen { notShared.append("\(disk.target) (\(disk.path ?? "no path"))") }
             // libvirt refuses to migrate a writable disk on shared storage unless its cache is off.
-            if seen, !disk.readOnly, !disk.shareable, let cache = disk.cacheMode, cache != "none", cache != "directsync" {
+            if seen, !disk.readOnly, !disk.shareable, let cache = disk.cacheMode, cache != "none", cache != "directsync"
+            {
                 unsafeCache.append("\(disk.target) cache=\(cache)")
             }
         }
         var results: [CheckResult] = []
         if notShared.isEmpty {
-            results.append(CheckResult("storage", .pass, "every disk is on storage the destination sees at the same path"))
+            results.append(
+                CheckResult("storage", .pass, "every disk is on storage the destination sees at the same path")
+            )
         } else if copyStorage {
-            results.append(CheckResult("storage", .pass, "copied to the destination: \(notShared.joined(separator: ", "))"))
+            results.append(
+                CheckResult("storage", .pass, "copied to the destination: \(notShared.joined(separator: ", "))")
+            )
         } else {
             results.append(
                 CheckResult(
-                    "storage", .fail,
-                    "the destination does not see \(notShared.joined(separator: ", ")): use --copy-storage-all or shared storage"))
+                    "storage",
+                    .fail,
+                    "the destination does not see \(notShared.joined(separator: ", ")): use --copy-storage-all or shared storage"
+                )
+            )
         }
         results.append(
             unsafeCache.isEmpty
                 ? CheckResult("disk-cache", .pass, "cache modes are safe for migration")
                 : CheckResult(
-                    "disk-cache", .fail,
-                    "libvirt refuses these as unsafe: \(unsafeCache.joined(separator: ", ")) (use cache=none)"))
+                    "disk-cache",
+                    .fail,
+                    "libvirt refuses these as unsafe: \(unsafeCache.joined(separator: ", ")) (use cache=none)"
+                )
+        )
         return results
     }
 
@@ -236,13 +275,24 @@ public enum MigrationCheck {
         }
     }
 
-    enum Probe { case answered, refused, unreachable(String) }
+    enum Probe {
+        case answered
+        case refused
+        case unreachable(String)
+    }
 
     /// A TCP connect with a 3 s timeout: "refused" still proves the address is reachable.
     static func probe(host: String, port: Int) -> Probe {
         var hints = addrinfo(
-            ai_flags: 0, ai_family: AF_UNSPEC, ai_socktype: Int32(SOCK_STREAM.rawValue), ai_protocol: 0,
-            ai_addrlen: 0, ai_addr: nil, ai_canonname: nil, ai_next: nil)
+            ai_flags: 0,
+            ai_family: AF_UNSPEC,
+            ai_socktype: Int32(SOCK_STREAM.rawValue),
+            ai_protocol: 0,
+            ai_addrlen: 0,
+            ai_addr: nil,
+            ai_canonname: nil,
+            ai_next: nil
+        )
         var list: UnsafeMutablePointer<addrinfo>?
         guard getaddrinfo(host, String(port), &hints, &list) == 0, let address = list else {
             return .unreachable("the name does not resolve")
@@ -253,7 +303,9 @@ public enum MigrationCheck {
         defer { close(fd) }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         if connect(fd, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0 { return .answered }
-        guard errno == EINPROGRESS else { return errno == ECONNREFUSED ? .refused : .unreachable(String(cString: strerror(errno))) }
+        guard errno == EINPROGRESS else {
+            return errno == ECONNREFUSED ? .refused : .unreachable(String(cString: strerror(errno)))
+        }
         var descriptor = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
         guard poll(&descriptor, 1, 3000) > 0 else { return .unreachable("no answer within 3 s") }
         var error: Int32 = 0

@@ -21,7 +21,8 @@ public struct MigrationRecovery: Sendable {
     public var onNotice: @Sendable (String) -> Void
 
     public init(
-        _ prepared: PreparedMigration, reconnectTimeout: Duration = .seconds(120),
+        _ prepared: PreparedMigration,
+        reconnectTimeout: Duration = .seconds(120),
         onNotice: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.prepared = prepared
@@ -48,7 +49,8 @@ public struct MigrationRecovery: Sendable {
         if location.sourceState?.isPostCopyFailed == true || location.destinationState?.isPostCopyFailed == true {
             return true
         }
-        if location.sourceState?.isPausedForMigration == true || location.destinationState?.isPausedForMigration == true {
+        if location.sourceState?.isPausedForMigration == true || location.destinationState?.isPausedForMigration == true
+        {
             return true
         }
         return location.summary != .source && location.summary != .destination
@@ -71,12 +73,23 @@ public struct MigrationRecovery: Sendable {
         let request = prepared.request
         let resumed = outcome.location.summary == .destination
         return MigrationReport(
-            outcome: resumed ? .completed : .failed, domainName: prepared.domainName,
-            domainUUID: prepared.domainUUID, sourceURI: request.sourceURI, destinationURI: request.destinationURI,
-            sourceHostname: prepared.sourceHostname, destinationHostname: prepared.destinationHostname,
-            startedAt: startedAt, totalTime: clock.now - start, completedStatistics: nil, memoryPassesSeen: nil,
-            location: outcome.location, errorMessage: resumed ? nil : "the post-copy migration could not be resumed",
-            abortReason: nil, recoveryActions: outcome.actions, resumeCommand: outcome.resumeCommand)
+            outcome: resumed ? .completed : .failed,
+            domainName: prepared.domainName,
+            domainUUID: prepared.domainUUID,
+            sourceURI: request.sourceURI,
+            destinationURI: request.destinationURI,
+            sourceHostname: prepared.sourceHostname,
+            destinationHostname: prepared.destinationHostname,
+            startedAt: startedAt,
+            totalTime: clock.now - start,
+            completedStatistics: nil,
+            memoryPassesSeen: nil,
+            location: outcome.location,
+            errorMessage: resumed ? nil : "the post-copy migration could not be resumed",
+            abortReason: nil,
+            recoveryActions: outcome.actions,
+            resumeCommand: outcome.resumeCommand
+        )
     }
 
     /// Settles the migration, starting from `location` (as ``LiveMigration/locate(_:)`` found it).
@@ -133,7 +146,8 @@ public struct MigrationRecovery: Sendable {
                 if !waitingSaid {
                     waitingSaid = true
                     self.onNotice(
-                        "\(problem); waiting up to \(self.reconnectTimeout.wholeMilliseconds / 1000) s for the host to answer")
+                        "\(problem); waiting up to \(self.reconnectTimeout.wholeMilliseconds / 1000) s for the host to answer"
+                    )
                 }
                 try? await Task.sleep(for: .seconds(2))
             } else if let source, let destination, source.isActive, destination.isActive {
@@ -142,7 +156,9 @@ public struct MigrationRecovery: Sendable {
                         actions.append("could not remove the unfinished copy on the destination: \(message)")
                         break
                     }
-                    actions.append("removed the unfinished incoming copy on the destination; the guest runs on the source")
+                    actions.append(
+                        "removed the unfinished incoming copy on the destination; the guest runs on the source"
+                    )
                 } else if source.state == .paused, source.isPausedForMigration,
                     destination.state == .running, !destination.isPostCopy
                 {
@@ -173,8 +189,12 @@ public struct MigrationRecovery: Sendable {
             }
         }
         return Outcome(
-            location: location, actions: actions, resumedPostCopy: resumed, finishedBySource: (jobSaid || libvirtEnded) && location.summary == .destination,
-            resumeCommand: postCopyBroken ? self.resumeCommand : nil)
+            location: location,
+            actions: actions,
+            resumedPostCopy: resumed,
+            finishedBySource: (jobSaid || libvirtEnded) && location.summary == .destination,
+            resumeCommand: postCopyBroken ? self.resumeCommand : nil
+        )
     }
 
     /// Resumes a broken post-copy migration: pauses it on the source if QEMU has not noticed the break yet, then
@@ -191,7 +211,7 @@ public struct MigrationRecovery: Sendable {
                     let domain: Domain
                     do throws(LibvirtError) {
                         domain = try source.domain(uuid: prepared.domainUUID)
-                    } catch where error.code == .noDomain {
+                    } catch  where error.code == .noDomain {
                         return .success(false)  // Gone from the source: libvirt finished the migration itself.
                     }
                     let state = try domain.state()
@@ -201,8 +221,10 @@ public struct MigrationRecovery: Sendable {
                         try? domain.pausePostCopy()
                     }
                     try domain.migrate(
-                        to: request.destinationURI, parameters: request.parameters,
-                        flags: request.flags.union([.postCopy, .postCopyResume]))
+                        to: request.destinationURI,
+                        parameters: request.parameters,
+                        flags: request.flags.union([.postCopy, .postCopyResume])
+                    )
                     return .success(true)
                 } catch {
                     return .failure(error)
@@ -216,7 +238,8 @@ public struct MigrationRecovery: Sendable {
                     said = true
                     self.onNotice(
                         "post-copy broke: the guest's memory is split between the hosts; resuming it when the link "
-                            + "is back (\(error.message))")
+                            + "is back (\(error.message))"
+                    )
                 }
                 try? await Task.sleep(for: .seconds(2))
             }

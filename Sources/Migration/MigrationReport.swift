@@ -83,11 +83,25 @@ public struct MigrationReport: Sendable {
     public var memoryBytes: UInt64?
 
     public init(
-        outcome: MigrationOutcome, domainName: String, domainUUID: String, sourceURI: String, destinationURI: String,
-        sourceHostname: String, destinationHostname: String, startedAt: Date, totalTime: Duration,
-        completedStatistics: JobStats?, memoryPassesSeen: Int?, location: DomainLocation, errorMessage: String?,
-        abortReason: String?, policy: ConvergencePolicy? = nil, steps: [ConvergenceStep] = [],
-        memoryBytes: UInt64? = nil, recoveryActions: [String] = [], resumeCommand: String? = nil
+        outcome: MigrationOutcome,
+        domainName: String,
+        domainUUID: String,
+        sourceURI: String,
+        destinationURI: String,
+        sourceHostname: String,
+        destinationHostname: String,
+        startedAt: Date,
+        totalTime: Duration,
+        completedStatistics: JobStats?,
+        memoryPassesSeen: Int?,
+        location: DomainLocation,
+        errorMessage: String?,
+        abortReason: String?,
+        policy: ConvergencePolicy? = nil,
+        steps: [ConvergenceStep] = [],
+        memoryBytes: UInt64? = nil,
+        recoveryActions: [String] = [],
+        resumeCommand: String? = nil
     ) {
         self.recoveryActions = recoveryActions
         self.resumeCommand = resumeCommand

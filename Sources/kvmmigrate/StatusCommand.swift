@@ -6,7 +6,8 @@ import Migration
 extension KVMMigrate {
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show the migrations running on a host: progress, phase, and the kvmmigrate step that runs them.")
+            abstract: "Show the migrations running on a host: progress, phase, and the kvmmigrate step that runs them."
+        )
 
         @OptionGroup(title: "Connection") var connection: ConnectionOptions
         @Argument(help: "Only this domain (name or UUID).") var domain: String?
@@ -47,20 +48,24 @@ extension KVMMigrate {
                 The kvmmigrate process that runs the migration sees it end as aborted, prints its report and, with \
                 --cluster, still restores the cluster. -c names the source host (default: the source recorded \
                 by a kvmmigrate on this machine that migrates DOMAIN, else qemu:///system).
-                """)
+                """
+        )
 
         @Option(
             name: [.customShort("c"), .customLong("connect")],
-            help: ArgumentHelp("The source host's libvirt URI.", valueName: "uri"))
+            help: ArgumentHelp("The source host's libvirt URI.", valueName: "uri")
+        )
         var sourceURI: String?
         @Argument(help: "The domain (name or UUID).") var domain: String
 
         func run() async throws {
             let domain = self.domain
-            let recorded = MigrationLock.running().first { $0.record.domain == domain || $0.record.domainUUID == domain }
+            let recorded = MigrationLock.running().first {
+                $0.record.domain == domain || $0.record.domainUUID == domain
+            }
             let uri =
-                self.sourceURI ?? recorded?.record.sourceURI ?? ProcessInfo.processInfo.environment["LIBVIRT_DEFAULT_URI"]
-                ?? "qemu:///system"
+                self.sourceURI ?? recorded?.record.sourceURI
+                ?? ProcessInfo.processInfo.environment["LIBVIRT_DEFAULT_URI"] ?? "qemu:///system"
             let result: Result<Void, MigrationError> = await runOnDedicatedThread(named: "cancel") {
                 do throws(MigrationError) {
                     let connection: Connection
@@ -80,7 +85,8 @@ extension KVMMigrate {
             ProgressDisplay.write(
                 "Cancelled the migration of \(domain) on \(uri); "
                     + (recorded.map { "kvmmigrate (pid \($0.pid)) reports how it ended." }
-                        ?? "the guest keeps running there.") + "\n")
+                        ?? "the guest keeps running there.") + "\n"
+            )
         }
     }
 }
@@ -126,27 +132,38 @@ struct MigrationStatusDocument: Encodable {
         self.host = host
         self.migrations = statuses.map { status in
             Entry(
-                domain: status.domain, uuid: status.domainUUID, direction: status.incoming ? "incoming" : "outgoing",
-                phase: status.progress?.phase.key, memoryPass: status.progress?.memoryPass,
+                domain: status.domain,
+                uuid: status.domainUUID,
+                direction: status.incoming ? "incoming" : "outgoing",
+                phase: status.progress?.phase.key,
+                memoryPass: status.progress?.memoryPass,
                 elapsedMilliseconds: Format.milliseconds(status.statistics.timeElapsed),
-                dataProcessedBytes: status.statistics.dataProcessed, dataRemainingBytes: status.statistics.dataRemaining,
+                dataProcessedBytes: status.statistics.dataProcessed,
+                dataRemainingBytes: status.statistics.dataRemaining,
                 dataTotalBytes: status.statistics.dataTotal,
                 throughputBytesPerSecond: status.progress?.throughputBytesPerSecond,
                 dirtyRateBytesPerSecond: status.progress?.dirtyRateBytesPerSecond,
                 expectedDowntimeMilliseconds: Format.milliseconds(status.statistics.downtime),
-                destinationUri: status.record?.destinationURI, kvmmigratePid: status.pid,
-                clusterStep: status.record?.clusterStep, policy: status.record?.policy,
-                policyStep: status.record?.policyStep, startedAt: status.startedAt,
-                line: status.progress.map(ProgressDisplay.line(for:)))
+                destinationUri: status.record?.destinationURI,
+                kvmmigratePid: status.pid,
+                clusterStep: status.record?.clusterStep,
+                policy: status.record?.policy,
+                policyStep: status.record?.policyStep,
+                startedAt: status.startedAt,
+                line: status.progress.map(ProgressDisplay.line(for:))
+            )
         }
     }
 
     var text: String {
         guard !self.migrations.isEmpty else { return "No migration is running on \(self.host)." }
         return self.migrations.map { entry in
-            var text = "\(entry.domain) (\(entry.direction)"
+            var text =
+                "\(entry.domain) (\(entry.direction)"
                 + (entry.destinationUri.map { " to \($0)" } ?? "") + "): "
-                + (entry.line ?? (entry.direction == "incoming" ? "receiving (libvirt shows progress on the source)" : "starting"))
+                + (entry.line
+                    ?? (entry.direction == "incoming"
+                        ? "receiving (libvirt shows progress on the source)" : "starting"))
             if let pid = entry.kvmmigratePid {
                 text += "\n  kvmmigrate pid \(pid)" + (entry.clusterStep.map { ", cluster step: \($0)" } ?? "")
                 if let policy = entry.policy { text += "\n  policy \(policy)" }
