@@ -31,7 +31,7 @@ public struct MigrationRecovery: Sendable {
     }
 
     /// What the recovery found and did.
-    public struct Outcome: Sendable {
+    public struct Outcome: Sendable, Hashable {
         public var location: DomainLocation
         /// What was done, one line each, in order.
         public var actions: [String]
