@@ -115,43 +115,22 @@ public final class LiveMigration: Sendable {
             }
             location = await Self.locate(prepared)
         }
-        let abortReason = self.state.withLock { $0.abortReason }
-        let request = prepared.request
-        let outcome: MigrationOutcome
-        let errorMessage: String?
-        switch result {
-        case .success:
-            outcome = .completed
-            errorMessage = nil
-        case .failure
-        where (recovery?.resumedPostCopy == true || recovery?.finishedBySource == true)
-            && location.summary == .destination:
-            outcome = .completed
-            errorMessage = nil
-        case .failure(let error):
-            outcome = error.code == .operationAborted ? .aborted : .failed
-            errorMessage = error.message
-            logger.debug("Migration ended with an error", metadata: ["error": "\(error.message)"])
-        }
-        return MigrationReport(
-            outcome: outcome,
-            domainName: prepared.domainName,
-            domainUUID: prepared.domainUUID,
-            sourceURI: request.sourceURI,
-            destinationURI: request.destinationURI,
-            sourceHostname: prepared.sourceHostname,
-            destinationHostname: prepared.destinationHostname,
+        let report = MigrationReport(
+            prepared,
+            result: result,
+            recovery: recovery,
+            location: location,
             startedAt: startedAt,
             totalTime: totalTime,
             completedStatistics: completed,
             memoryPassesSeen: monitor.memoryPassesSeen,
-            location: location,
-            errorMessage: errorMessage,
-            abortReason: abortReason,
-            policy: request.policy,
-            steps: steps,
-            memoryBytes: prepared.memoryKiB * 1024
+            abortReason: self.state.withLock { $0.abortReason },
+            steps: steps
         )
+        if case .failure(let error) = result, report.outcome != .completed {
+            logger.debug("Migration ended with an error", metadata: ["error": "\(error.message)"])
+        }
+        return report
     }
 
     /// Sets the allowed downtime, then makes the migration call on its own thread and waits for it to return:
