@@ -24,16 +24,15 @@ public enum DomainLocator {
         let answers = await withTaskGroup(of: (Int, Result<Bool, LibvirtError>).self) { group in
             for (index, host) in hosts.enumerated() {
                 group.addTask {
-                    let answer = await runOnDedicatedThread(named: "locate \(domain)") {
-                        () -> Result<Bool, LibvirtError> in
-                        do throws(LibvirtError) {
-                            let connection = try Connection(uri: host.uri, readOnly: true)
-                            let state = try connection.domain(named: domain).state()
-                            return .success(state.isActive)
-                        } catch  where error.code == .noDomain {
-                            return .success(false)
-                        } catch {
-                            return .failure(error)
+                    // Each host's answer, or why it gave none: one host's failure must not hide the others.
+                    let answer = await runBlocking(named: "locate \(domain)") {
+                        Result { () throws(LibvirtError) -> Bool in
+                            do throws(LibvirtError) {
+                                let connection = try Connection(uri: host.uri, readOnly: true)
+                                return try connection.domain(named: domain).state().isActive
+                            } catch  where error.code == .noDomain {
+                                return false
+                            }
                         }
                     }
                     return (index, answer)

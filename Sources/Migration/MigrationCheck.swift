@@ -74,9 +74,7 @@ public enum MigrationCheck {
     /// The checks beyond the pre-flight's, on a migration that passed it, over its open connections.
     public static func checks(for prepared: PreparedMigration, copyStorage: Bool) async -> [CheckResult] {
         let address = await Self.migrationAddress(prepared.request)
-        let facts = await runOnDedicatedThread(named: "check") { () -> [CheckResult] in
-            Self.hostChecks(prepared, copyStorage: copyStorage)
-        }
+        let facts = await runBlocking(named: "check") { Self.hostChecks(prepared, copyStorage: copyStorage) }
         return [address] + facts
     }
 
@@ -264,7 +262,7 @@ public enum MigrationCheck {
             return CheckResult("migration-address", .pass, "the destination chooses its own migration address")
         }
         let port = URL(string: uri)?.port ?? (request.parameters.migrationURI == nil ? 16509 : 49152)
-        let reachable = await runOnDedicatedThread(named: "probe \(host)") { Self.probe(host: host, port: port) }
+        let reachable = await runBlocking(named: "probe \(host)") { Self.probe(host: host, port: port) }
         switch reachable {
         case .answered:
             return CheckResult("migration-address", .pass, "\(host) answers")

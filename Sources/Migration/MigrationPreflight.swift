@@ -30,7 +30,7 @@ public struct PreparedMigration: Sendable {
 public enum MigrationPreflight {
     /// Opens both connections and checks the request against them.
     ///
-    /// Blocking libvirt calls run on their own threads.
+    /// Blocking libvirt calls run on their own threads (``runBlocking(named:_:)``).
     ///
     /// - Throws: ``MigrationError`` with a refusal code: ``MigrationError/Code/invalidURI``,
     ///   ``MigrationError/Code/hostUnreachable``, ``MigrationError/Code/domainNotFound``,
@@ -46,26 +46,31 @@ public enum MigrationPreflight {
         -> PreparedMigration
     {
         try request.validate()
+        // Both at once; `async let` loses a typed error, so each connection comes back as a `Result`.
         async let sourceResult = Self.open(request.sourceURI, role: "source", readOnly: false)
         async let destinationResult = Self.open(request.destinationURI, role: "destination", readOnly: true)
         let source = try await sourceResult.get()
         let destination = try await destinationResult.get()
-        try? source.setKeepAlive(interval: .seconds(5), count: 6)
-        try? destination.setKeepAlive(interval: .seconds(5), count: 6)
-        return try self.check(request, source: source, destination: destination, resumingPostCopy: resumingPostCopy)
+        return try await runBlocking(named: "preflight") { () throws(MigrationError) -> PreparedMigration in
+            try? source.setKeepAlive(interval: .seconds(5), count: 6)
+            try? destination.setKeepAlive(interval: .seconds(5), count: 6)
+            return try Self.check(request, source: source, destination: destination, resumingPostCopy: resumingPostCopy)
+        }
     }
 
     private static func open(_ uri: String, role: String, readOnly: Bool) async -> Result<Connection, MigrationError> {
-        await runOnDedicatedThread(named: "connect \(role)") {
-            do throws(LibvirtError) {
-                return .success(try Connection(uri: uri, readOnly: readOnly))
-            } catch {
-                let code: MigrationError.Code =
-                    error.code == .invalidArgument || error.message.contains("parse") ? .invalidURI : .hostUnreachable
-                return .failure(
-                    MigrationError(code, "cannot connect to the \(role) \(uri): \(error.message)", underlying: error)
-                )
-            }
+        await runBlocking(named: "connect \(role)") {
+            Result { () throws(LibvirtError) in try Connection(uri: uri, readOnly: readOnly) }
+                .mapError { error in
+                    let code: MigrationError.Code =
+                        error.code == .invalidArgument || error.message.contains("parse")
+                        ? .invalidURI : .hostUnreachable
+                    return MigrationError(
+                        code,
+                        "cannot connect to the \(role) \(uri): \(error.message)",
+                        underlying: error
+                    )
+                }
         }
     }
 

@@ -16,21 +16,16 @@ extension KVMMigrate {
         func run() async throws {
             let uri = self.connection.sourceURI
             let domain = self.domain
-            let result: Result<[MigrationStatus], MigrationError> = await runOnDedicatedThread(named: "status") {
-                do throws(MigrationError) {
+            let statuses: [MigrationStatus]
+            do throws(MigrationError) {
+                statuses = try await runBlocking(named: "status") { () throws(MigrationError) in
                     let connection: Connection
                     do throws(LibvirtError) { connection = try Connection(uri: uri, readOnly: true) } catch {
                         throw MigrationError(.hostUnreachable, "cannot connect to \(uri): \(error.message)")
                     }
-                    return .success(try MigrationStatus.list(on: connection, domain: domain))
-                } catch {
-                    return .failure(error)
+                    return try MigrationStatus.list(on: connection, domain: domain)
                 }
-            }
-            let statuses: [MigrationStatus]
-            switch result {
-            case .success(let value): statuses = value
-            case .failure(let error):
+            } catch {
                 if self.output.json { print(JSONOutput.encode(StatusFailure(error: error))) }
                 ProgressDisplay.write("Error: \(error.message)\n")
                 throw error.exitCode
@@ -66,19 +61,15 @@ extension KVMMigrate {
             let uri =
                 self.sourceURI ?? recorded?.record.sourceURI
                 ?? ProcessInfo.processInfo.environment["LIBVIRT_DEFAULT_URI"] ?? "qemu:///system"
-            let result: Result<Void, MigrationError> = await runOnDedicatedThread(named: "cancel") {
-                do throws(MigrationError) {
+            do throws(MigrationError) {
+                try await runBlocking(named: "cancel") { () throws(MigrationError) in
                     let connection: Connection
                     do throws(LibvirtError) { connection = try Connection(uri: uri) } catch {
                         throw MigrationError(.hostUnreachable, "cannot connect to \(uri): \(error.message)")
                     }
                     try MigrationStatus.cancel(domain, on: connection)
-                    return .success(())
-                } catch {
-                    return .failure(error)
                 }
-            }
-            if case .failure(let error) = result {
+            } catch {
                 ProgressDisplay.write("Error: \(error.message)\n")
                 throw error.exitCode
             }
