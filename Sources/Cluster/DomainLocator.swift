@@ -14,21 +14,24 @@ public enum DomainLocator {
     ///
     /// - Throws: ``ClusterError`` with ``ClusterError/Code/domainLocation`` when a host that might run it does
     ///   not answer, so the answer would be a guess.
-    public static func locate(_ domain: String, among hosts: [ClusterConfiguration.Host]) async throws(ClusterError)
+    public static func locate(
+        _ domain: String,
+        among hosts: [ClusterConfiguration.Host]
+    ) async throws(ClusterError)
         -> Location
     {
         let answers = await withTaskGroup(of: (Int, Result<Bool, LibvirtError>).self) { group in
             for (index, host) in hosts.enumerated() {
                 group.addTask {
-                    let answer = await runBlocking(named: "locate \(domain)") { () -> Result<Bool, LibvirtError> in
-                        do throws(LibvirtError) {
-                            let connection = try Connection(uri: host.uri, readOnly: true)
-                            let state = try connection.domain(named: domain).state()
-                            return .success(state.isActive)
-                        } catch where error.code == .noDomain {
-                            return .success(false)
-                        } catch {
-                            return .failure(error)
+                    // Each host's answer, or why it gave none: one host's failure must not hide the others.
+                    let answer = await runBlocking(named: "locate \(domain)") {
+                        Result { () throws(LibvirtError) -> Bool in
+                            do throws(LibvirtError) {
+                                let connection = try Connection(uri: host.uri, readOnly: true)
+                                return try connection.domain(named: domain).state().isActive
+                            } catch  where error.code == .noDomain {
+                                return false
+                            }
                         }
                     }
                     return (index, answer)
@@ -51,7 +54,9 @@ public enum DomainLocator {
         if running.count > 1 { return .several(running) }
         guard unreachable.isEmpty else {
             throw ClusterError(
-                .domainLocation, "cannot tell where '\(domain)' runs: " + unreachable.joined(separator: "; "))
+                .domainLocation,
+                "cannot tell where '\(domain)' runs: " + unreachable.joined(separator: "; ")
+            )
         }
         return .nowhere
     }

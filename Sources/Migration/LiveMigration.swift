@@ -62,145 +62,36 @@ public final class LiveMigration: Sendable {
     ///     ``MigrationRecovery``).
     ///   - onNotice: Called with a line for the operator: the link looks down, recovery steps.
     public func run(
-        pollInterval: Duration = .milliseconds(250), logger: Logger,
+        pollInterval: Duration = .milliseconds(250),
+        logger: Logger,
         onProgress: @escaping @Sendable (MigrationProgress) -> Void = { _ in },
         onStep: @escaping @Sendable (ConvergenceStep) -> Void = { _ in },
         reconnectTimeout: Duration = .seconds(120),
         onNotice: @escaping @Sendable (String) -> Void = { _ in }
     ) async -> MigrationReport {
         let prepared = self.prepared
-        let domain = prepared.domain
-        let request = prepared.request
-        let tracker = LockedValue(ProgressTracker())
         let clock = ContinuousClock()
         let start = clock.now
         let startedAt = Date()
 
-        // The convergence policy: fed every observation; its actions run one at a time on their own thread.
-        let controller = LockedValue(
-            ConvergenceController(policy: request.policy, memoryBytes: prepared.memoryKiB * 1024))
-        let (actions, actionSink) = AsyncStream.makeStream(of: ConvergenceAction.self)
-        let observe: @Sendable (JobStats) -> Void = { statistics in
-            let elapsed = clock.now - start
-            let (due, steps): ([ConvergenceAction], [ConvergenceStep]) = controller.withLock { controller in
-                let before = controller.steps.count
-                let due = controller.observe(statistics, elapsed: elapsed)
-                return (due, Array(controller.steps[before...]))
-            }
-            steps.forEach(onStep)
-            due.forEach { actionSink.yield($0) }
-        }
-        let actor = Task {
-            for await action in actions {
-                if let message = await self.perform(action) {
-                    let step: ConvergenceStep? = controller.withLock { controller in
-                        controller.noteFailure(of: action, elapsed: clock.now - start, message: message)
-                        return controller.steps.last
-                    }
-                    step.map(onStep)
-                }
-            }
-        }
-
-        let lifecycle = try? prepared.source.lifecycleEvents(for: domain)
-        let iterations = try? prepared.source.migrationIterationEvents(for: domain)
-        let completions = try? prepared.source.jobCompletedEvents(for: domain)
-        let completedEvent = LockedValue<JobStats?>(nil)
-        let watchers = Task {
-            await withTaskGroup(of: Void.self) { group in
-                if let lifecycle {
-                    group.addTask {
-                        for await event in lifecycle {
-                            tracker.withLock { $0.note(event) }
-                            if event.isPostCopyStarted { controller.withLock { $0.notePostCopyStarted() } }
-                        }
-                    }
-                }
-                if let iterations {
-                    group.addTask {
-                        for await event in iterations {
-                            tracker.withLock { $0.note(iteration: event.iteration) }
-                            // A pass begins: what is left now is what the last pass left dirty. Read it at once.
-                            if let statistics = await runOnDedicatedThread(named: "job stats", { try? domain.jobStats() }) {
-                                observe(statistics)
-                            }
-                        }
-                    }
-                }
-                if let completions {
-                    group.addTask {
-                        for await event in completions { completedEvent.withLock { $0 = event.statistics } }
-                    }
-                }
-            }
-        }
-        let poller = Task {
-            // Data that stops moving is how a broken link first shows; libvirt itself gives up only after its
-            // keep-alive runs out (about 30 s).
-            var lastMoved: (bytes: UInt64, at: ContinuousClock.Instant)?
-            var stalledSaid = false
-            while !Task.isCancelled {
-                if let statistics = try? domain.jobStats() {
-                    let elapsed = clock.now - start
-                    if let progress = tracker.withLock({ $0.update(statistics, elapsed: elapsed) }) {
-                        onProgress(progress)
-                        let bytes = progress.dataProcessedBytes
-                        if lastMoved == nil || bytes != lastMoved!.bytes {
-                            if stalledSaid { onNotice("data moves again") }
-                            lastMoved = (bytes, clock.now)
-                            stalledSaid = false
-                        } else if !stalledSaid, clock.now - lastMoved!.at >= .seconds(10) {
-                            stalledSaid = true
-                            onNotice("no data sent for 10 s: is the link between the hosts down? libvirt gives up after about 30 s")
-                        }
-                    }
-                    observe(statistics)
-                }
-                try? await Task.sleep(for: pollInterval)
-            }
-        }
-
-        if !request.offline {
-            do { try domain.setMaximumDowntime(request.policy.maximumDowntime) } catch {
-                logger.debug("Could not set the maximum downtime", metadata: ["error": "\(error)"])
-            }
-        }
-        logger.debug(
-            "Starting migration",
-            metadata: ["domain": "\(prepared.domainName)", "destination": "\(request.destinationURI)"])
-        let result: Result<Void, LibvirtError> = await withTaskCancellationHandler {
-            await runOnDedicatedThread(named: "migrate \(prepared.domainName)") {
-                do throws(LibvirtError) {
-                    try domain.migrate(
-                        to: request.destinationURI, parameters: request.parameters, flags: request.flags)
-                    return .success(())
-                } catch {
-                    return .failure(error)
-                }
-            }
-        } onCancel: {
-            self.requestAbort(reason: "cancelled")
-        }
+        let monitor = await MigrationMonitor.start(
+            prepared,
+            since: start,
+            pollInterval: pollInterval,
+            onProgress: onProgress,
+            onStep: onStep,
+            onNotice: onNotice,
+            requestAbort: { reason in self.requestAbort(reason: reason) }
+        )
+        let result = await self.migrate(logger: logger)
         var totalTime = clock.now - start
         self.state.withLock { $0.finished = true }
-        poller.cancel()
-        actionSink.finish()
-        await actor.value
-
-        // The completed job's statistics: read on the source, kept for later readers (`virsh domjobinfo
-        // --completed` shows the same numbers). A transient domain is gone from the source after success;
-        // then the JOB_COMPLETED event carries them.
+        await monitor.stopPolling()
         var completed: JobStats? = nil
         if case .success = result {
-            completed = try? domain.jobStats(completed: true, keepCompleted: true)
-            if completed?.type != .completed || completed?.downtime == nil {
-                for _ in 0..<20 where completedEvent.withLock({ $0 }) == nil {
-                    try? await Task.sleep(for: .milliseconds(100))
-                }
-                completed = completedEvent.withLock { $0 } ?? completed
-            }
+            completed = await monitor.completedStatistics()
         }
-        watchers.cancel()
+        await monitor.stopWatchingEvents()
 
         var location = await Self.locate(prepared, reconnect: true)
         var recovery: MigrationRecovery.Outcome?
@@ -213,64 +104,65 @@ public final class LiveMigration: Sendable {
             recovery = outcome
             totalTime = clock.now - start  // The migration ended when the recovery did.
         }
-        let (steps, suspended) = controller.withLock { ($0.steps, $0.steps.contains { $0.timeoutAction == .suspend }) }
-        if suspended, case .success = result, location.destinationState?.state == .paused {
+        let steps = monitor.steps
+        if steps.contains(where: { $0.timeoutAction == .suspend }), case .success = result,
+            location.destinationState?.state == .paused
+        {
             // The timeout action paused the guest to finish the copy; it must run on the destination now.
             logger.debug("Resuming the guest paused by the timeout action")
-            await runOnDedicatedThread(named: "resume") {
+            await runBlocking(named: "resume") {
                 _ = try? prepared.destination.domain(uuid: prepared.domainUUID).resume()
             }
             location = await Self.locate(prepared)
         }
-        let abortReason = self.state.withLock { $0.abortReason }
-        let outcome: MigrationOutcome
-        let errorMessage: String?
-        switch result {
-        case .success:
-            outcome = .completed
-            errorMessage = nil
-        case .failure
-        where (recovery?.resumedPostCopy == true || recovery?.finishedBySource == true)
-            && location.summary == .destination:
-            outcome = .completed
-            errorMessage = nil
-        case .failure(let error):
-            outcome = error.code == .operationAborted ? .aborted : .failed
-            errorMessage = error.message
+        let report = MigrationReport(
+            prepared,
+            result: result,
+            recovery: recovery,
+            location: location,
+            startedAt: startedAt,
+            totalTime: totalTime,
+            completedStatistics: completed,
+            memoryPassesSeen: monitor.memoryPassesSeen,
+            abortReason: self.state.withLock { $0.abortReason },
+            steps: steps
+        )
+        if case .failure(let error) = result, report.outcome != .completed {
             logger.debug("Migration ended with an error", metadata: ["error": "\(error.message)"])
         }
-        return MigrationReport(
-            outcome: outcome, domainName: prepared.domainName, domainUUID: prepared.domainUUID,
-            sourceURI: request.sourceURI, destinationURI: request.destinationURI,
-            sourceHostname: prepared.sourceHostname, destinationHostname: prepared.destinationHostname,
-            startedAt: startedAt, totalTime: totalTime, completedStatistics: completed,
-            memoryPassesSeen: tracker.withLock { $0.memoryPasses }, location: location,
-            errorMessage: errorMessage, abortReason: abortReason, policy: request.policy, steps: steps,
-            memoryBytes: prepared.memoryKiB * 1024)
+        return report
     }
 
-    /// Carries out one action of the convergence policy; returns libvirt's message when it fails.
-    private func perform(_ action: ConvergenceAction) async -> String? {
-        let domain = self.prepared.domain
-        switch action {
-        case .abort:
-            self.requestAbort(reason: "not finished within the completion timeout")
-            return nil
-        case .setMaximumDowntime(let downtime):
-            return await runOnDedicatedThread(named: "set downtime") {
-                do throws(LibvirtError) { try domain.setMaximumDowntime(downtime) } catch { return error.message }
-                return nil
+    /// Sets the allowed downtime, then makes the migration call on its own thread and waits for it to return:
+    /// when the migration has ended. Cancelling the calling task aborts the migration.
+    ///
+    /// The corresponding C functions are `virDomainMigrateSetMaxDowntime` and `virDomainMigrateToURI3`.
+    private func migrate(logger: Logger) async -> Result<Void, LibvirtError> {
+        let prepared = self.prepared
+        let domain = prepared.domain
+        let request = prepared.request
+        if !request.offline {
+            let downtime = request.policy.maximumDowntime
+            do throws(LibvirtError) {
+                try await runBlocking(named: "set downtime") { () throws(LibvirtError) in
+                    try domain.setMaximumDowntime(downtime)
+                }
+            } catch {
+                logger.debug("Could not set the maximum downtime", metadata: ["error": "\(error)"])
             }
-        case .startPostCopy:
-            return await runOnDedicatedThread(named: "start post-copy") {
-                do throws(LibvirtError) { try domain.startPostCopy() } catch { return error.message }
-                return nil
+        }
+        logger.debug(
+            "Starting migration",
+            metadata: ["domain": "\(prepared.domainName)", "destination": "\(request.destinationURI)"]
+        )
+        return await withTaskCancellationHandler {
+            await runBlocking(named: "migrate \(prepared.domainName)") {
+                Result { () throws(LibvirtError) in
+                    try domain.migrate(to: request.destinationURI, parameters: request.parameters, flags: request.flags)
+                }
             }
-        case .suspend:
-            return await runOnDedicatedThread(named: "suspend") {
-                do throws(LibvirtError) { try domain.suspend() } catch { return error.message }
-                return nil
-            }
+        } onCancel: {
+            self.requestAbort(reason: "cancelled")
         }
     }
 
@@ -279,7 +171,7 @@ public final class LiveMigration: Sendable {
     /// With `reconnect`, a connection that died (the link went down) is replaced by a new read-only one.
     public static func locate(_ prepared: PreparedMigration, reconnect: Bool = false) async -> DomainLocation {
         let uuid = prepared.domainUUID
-        return await runOnDedicatedThread(named: "locate domain") {
+        return await runBlocking(named: "locate domain") {
             var problems: [String] = []
             func state(on connection: Connection, _ role: String) -> DomainStateInfo? {
                 do throws(LibvirtError) {
@@ -288,7 +180,7 @@ public final class LiveMigration: Sendable {
                         connection = try Connection(uri: connection.uri, readOnly: true)
                     }
                     return try connection.domain(uuid: uuid).state()
-                } catch where error.code == .noDomain {
+                } catch  where error.code == .noDomain {
                     return nil
                 } catch {
                     problems.append("the \(role) \(connection.uri) does not answer: \(error.message)")
@@ -298,8 +190,10 @@ public final class LiveMigration: Sendable {
             let source = state(on: prepared.source, "source")
             let destination = state(on: prepared.destination, "destination")
             return DomainLocation(
-                sourceState: source, destinationState: destination,
-                problem: problems.isEmpty ? nil : problems.joined(separator: "; "))
+                sourceState: source,
+                destinationState: destination,
+                problem: problems.isEmpty ? nil : problems.joined(separator: "; ")
+            )
         }
     }
 }

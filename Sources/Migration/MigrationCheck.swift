@@ -70,9 +70,7 @@ public enum MigrationCheck {
     /// The checks beyond the pre-flight's, on a migration that passed it, over its open connections.
     public static func checks(for prepared: PreparedMigration, copyStorage: Bool) async -> [CheckResult] {
         let address = await Self.migrationAddress(prepared.request)
-        let facts = await runOnDedicatedThread(named: "check") { () -> [CheckResult] in
-            Self.hostChecks(prepared, copyStorage: copyStorage)
-        }
+        let facts = await runBlocking(named: "check") { Self.hostChecks(prepared, copyStorage: copyStorage) }
         return [address] + facts
     }
 
@@ -96,13 +94,21 @@ public enum MigrationCheck {
         var results: [CheckResult] = []
         let source = prepared.source
         let destination = prepared.destination
-        if let sourceVersion = try? source.libvirtVersion(), let destinationVersion = try? destination.libvirtVersion() {
+        if let sourceVersion = try? source.libvirtVersion(), let destinationVersion = try? destination.libvirtVersion()
+        {
             results.append(
                 destinationVersion >= sourceVersion
-                    ? CheckResult("destination-version", .pass, "libvirt \(destinationVersion) (source \(sourceVersion))")
+                    ? CheckResult(
+                        "destination-version",
+                        .pass,
+                        "libvirt \(destinationVersion) (source \(sourceVersion))"
+                    )
                     : CheckResult(
-                        "destination-version", .warn,
-                        "destination libvirt \(destinationVersion) is older than the source's \(sourceVersion)"))
+                        "destination-version",
+                        .warn,
+                        "destination libvirt \(destinationVersion) is older than the source's \(sourceVersion)"
+                    )
+            )
         }
         let definition: DomainDefinition
         do throws(MigrationError) {
@@ -128,7 +134,10 @@ public enum MigrationCheck {
         }
         if definition.cpuMode == "host-passthrough" || definition.cpuMode == "maximum" {
             return CheckResult(
-                "cpu", .warn, "CPU mode \(definition.cpuMode!): safe only between hosts with identical CPUs")
+                "cpu",
+                .warn,
+                "CPU mode \(definition.cpuMode!): safe only between hosts with identical CPUs"
+            )
         }
         let onDestination: CPUComparison
         do throws(LibvirtError) {
@@ -151,9 +160,11 @@ public enum MigrationCheck {
             return CheckResult("cpu", .pass, "the destination can run the guest's CPU")
         case (.incompatible, .incompatible):
             return CheckResult(
-                "cpu", .warn,
+                "cpu",
+                .warn,
                 "libvirt finds the guest's CPU model incompatible with both hosts, though it runs on the source: "
-                    + "the comparison cannot tell")
+                    + "the comparison cannot tell"
+            )
         default:
             return CheckResult("cpu", .fail, "the source can run the guest's CPU model, the destination cannot")
         }
@@ -171,19 +182,26 @@ public enum MigrationCheck {
         let mib = { (bytes: UInt64) in "\(bytes >> 20) MiB" }
         if free < needed {
             return CheckResult(
-                "destination-memory", .fail, "the guest needs \(mib(needed)), the destination has \(mib(free)) free")
+                "destination-memory",
+                .fail,
+                "the guest needs \(mib(needed)), the destination has \(mib(free)) free"
+            )
         }
         if free < needed + Self.memoryHeadroomBytes {
             return CheckResult(
-                "destination-memory", .warn,
-                "the guest needs \(mib(needed)) and the destination has only \(mib(free)) free: little room for QEMU")
+                "destination-memory",
+                .warn,
+                "the guest needs \(mib(needed)) and the destination has only \(mib(free)) free: little room for QEMU"
+            )
         }
         return CheckResult("destination-memory", .pass, "\(mib(free)) free for a \(mib(needed)) guest")
     }
 
     /// - Parameter destinationSees: Whether the destination has a storage volume at a path.
     static func storage(
-        _ definition: DomainDefinition, copyStorage: Bool, destinationSees: (String) -> Bool
+        _ definition: DomainDefinition,
+        copyStorage: Bool,
+        destinationSees: (String) -> Bool
     ) -> [CheckResult] {
         let disks = definition.disks.filter { $0.device == "disk" || $0.device == "lun" }
         guard !disks.isEmpty else {
@@ -198,27 +216,38 @@ public enum MigrationCheck {
             let seen = disk.path.map(destinationSees) ?? false
             if !seen { notShared.append("\(disk.target) (\(disk.path ?? "no path"))") }
             // libvirt refuses to migrate a writable disk on shared storage unless its cache is off.
-            if seen, !disk.readOnly, !disk.shareable, let cache = disk.cacheMode, cache != "none", cache != "directsync" {
+            if seen, !disk.readOnly, !disk.shareable, let cache = disk.cacheMode, cache != "none", cache != "directsync"
+            {
                 unsafeCache.append("\(disk.target) cache=\(cache)")
             }
         }
         var results: [CheckResult] = []
         if notShared.isEmpty {
-            results.append(CheckResult("storage", .pass, "every disk is on storage the destination sees at the same path"))
+            results.append(
+                CheckResult("storage", .pass, "every disk is on storage the destination sees at the same path")
+            )
         } else if copyStorage {
-            results.append(CheckResult("storage", .pass, "copied to the destination: \(notShared.joined(separator: ", "))"))
+            results.append(
+                CheckResult("storage", .pass, "copied to the destination: \(notShared.joined(separator: ", "))")
+            )
         } else {
             results.append(
                 CheckResult(
-                    "storage", .fail,
-                    "the destination does not see \(notShared.joined(separator: ", ")): use --copy-storage-all or shared storage"))
+                    "storage",
+                    .fail,
+                    "the destination does not see \(notShared.joined(separator: ", ")): use --copy-storage-all or shared storage"
+                )
+            )
         }
         results.append(
             unsafeCache.isEmpty
                 ? CheckResult("disk-cache", .pass, "cache modes are safe for migration")
                 : CheckResult(
-                    "disk-cache", .fail,
-                    "libvirt refuses these as unsafe: \(unsafeCache.joined(separator: ", ")) (use cache=none)"))
+                    "disk-cache",
+                    .fail,
+                    "libvirt refuses these as unsafe: \(unsafeCache.joined(separator: ", ")) (use cache=none)"
+                )
+        )
         return results
     }
 
@@ -229,7 +258,7 @@ public enum MigrationCheck {
             return CheckResult("migration-address", .pass, "the destination chooses its own migration address")
         }
         let port = URL(string: uri)?.port ?? (request.parameters.migrationURI == nil ? 16509 : 49152)
-        let reachable = await runOnDedicatedThread(named: "probe \(host)") { Self.probe(host: host, port: port) }
+        let reachable = await runBlocking(named: "probe \(host)") { Self.probe(host: host, port: port) }
         switch reachable {
         case .answered:
             return CheckResult("migration-address", .pass, "\(host) answers")
@@ -240,13 +269,24 @@ public enum MigrationCheck {
         }
     }
 
-    enum Probe { case answered, refused, unreachable(String) }
+    enum Probe {
+        case answered
+        case refused
+        case unreachable(String)
+    }
 
     /// A TCP connect with a 3 s timeout: "refused" still proves the address is reachable.
     static func probe(host: String, port: Int) -> Probe {
         var hints = addrinfo(
-            ai_flags: 0, ai_family: AF_UNSPEC, ai_socktype: Int32(SOCK_STREAM.rawValue), ai_protocol: 0,
-            ai_addrlen: 0, ai_addr: nil, ai_canonname: nil, ai_next: nil)
+            ai_flags: 0,
+            ai_family: AF_UNSPEC,
+            ai_socktype: Int32(SOCK_STREAM.rawValue),
+            ai_protocol: 0,
+            ai_addrlen: 0,
+            ai_addr: nil,
+            ai_canonname: nil,
+            ai_next: nil
+        )
         var list: UnsafeMutablePointer<addrinfo>?
         guard getaddrinfo(host, String(port), &hints, &list) == 0, let address = list else {
             return .unreachable("the name does not resolve")
@@ -257,7 +297,9 @@ public enum MigrationCheck {
         defer { close(fd) }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         if connect(fd, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0 { return .answered }
-        guard errno == EINPROGRESS else { return errno == ECONNREFUSED ? .refused : .unreachable(String(cString: strerror(errno))) }
+        guard errno == EINPROGRESS else {
+            return errno == ECONNREFUSED ? .refused : .unreachable(String(cString: strerror(errno)))
+        }
         var descriptor = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
         guard poll(&descriptor, 1, 3000) > 0 else { return .unreachable("no answer within 3 s") }
         var error: Int32 = 0

@@ -1,9 +1,9 @@
 import Foundation
+import Libvirt
 
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-import Libvirt
 
 /// A migration that passed its pre-flight checks: both daemons answered, the domain exists and is in the right
 /// state, and the destination has no domain in the way. Nothing has been changed on any host.
@@ -30,7 +30,7 @@ public struct PreparedMigration: Sendable {
 public enum MigrationPreflight {
     /// Opens both connections and checks the request against them.
     ///
-    /// Blocking libvirt calls run on their own threads.
+    /// Blocking libvirt calls run on their own threads (``runBlocking(named:_:)``).
     ///
     /// - Throws: ``MigrationError`` with a refusal code: ``MigrationError/Code/invalidURI``,
     ///   ``MigrationError/Code/hostUnreachable``, ``MigrationError/Code/domainNotFound``,
@@ -39,37 +39,48 @@ public enum MigrationPreflight {
     ///
     /// With `resumingPostCopy`, the domain must be in a broken post-copy migration instead (its job and its copy on
     /// the destination are then expected).
-    public static func prepare(_ request: MigrationRequest, resumingPostCopy: Bool = false) async throws(MigrationError)
+    public static func prepare(
+        _ request: MigrationRequest,
+        resumingPostCopy: Bool = false
+    ) async throws(MigrationError)
         -> PreparedMigration
     {
         try request.validate()
+        // Both at once; `async let` loses a typed error, so each connection comes back as a `Result`.
         async let sourceResult = Self.open(request.sourceURI, role: "source", readOnly: false)
         async let destinationResult = Self.open(request.destinationURI, role: "destination", readOnly: true)
         let source = try await sourceResult.get()
         let destination = try await destinationResult.get()
-        try? source.setKeepAlive(interval: .seconds(5), count: 6)
-        try? destination.setKeepAlive(interval: .seconds(5), count: 6)
-        return try self.check(request, source: source, destination: destination, resumingPostCopy: resumingPostCopy)
+        return try await runBlocking(named: "preflight") { () throws(MigrationError) -> PreparedMigration in
+            try? source.setKeepAlive(interval: .seconds(5), count: 6)
+            try? destination.setKeepAlive(interval: .seconds(5), count: 6)
+            return try Self.check(request, source: source, destination: destination, resumingPostCopy: resumingPostCopy)
+        }
     }
 
     private static func open(_ uri: String, role: String, readOnly: Bool) async -> Result<Connection, MigrationError> {
-        await runOnDedicatedThread(named: "connect \(role)") {
-            do throws(LibvirtError) {
-                return .success(try Connection(uri: uri, readOnly: readOnly))
-            } catch {
-                let code: MigrationError.Code =
-                    error.code == .invalidArgument || error.message.contains("parse") ? .invalidURI : .hostUnreachable
-                return .failure(
-                    MigrationError(code, "cannot connect to the \(role) \(uri): \(error.message)", underlying: error))
-            }
+        await runBlocking(named: "connect \(role)") {
+            Result { () throws(LibvirtError) in try Connection(uri: uri, readOnly: readOnly) }
+                .mapError { error in
+                    let code: MigrationError.Code =
+                        error.code == .invalidArgument || error.message.contains("parse")
+                        ? .invalidURI : .hostUnreachable
+                    return MigrationError(
+                        code,
+                        "cannot connect to the \(role) \(uri): \(error.message)",
+                        underlying: error
+                    )
+                }
         }
     }
 
     /// The checks that need both connections. Synchronous: each call is one short RPC.
     static func check(
-        _ request: MigrationRequest, source: Connection, destination: Connection, resumingPostCopy: Bool = false
-    ) throws(MigrationError) -> PreparedMigration
-    {
+        _ request: MigrationRequest,
+        source: Connection,
+        destination: Connection,
+        resumingPostCopy: Bool = false
+    ) throws(MigrationError) -> PreparedMigration {
         func wrap<T>(_ what: String, _ body: () throws(LibvirtError) -> T) throws(MigrationError) -> T {
             do throws(LibvirtError) { return try body() } catch {
                 throw MigrationError(.hostUnreachable, "\(what): \(error.message)", underlying: error)
@@ -86,15 +97,19 @@ public enum MigrationPreflight {
             throw MigrationError(
                 .sameHost,
                 "the destination \(request.destinationURI) is the source host itself (\(sourceHost.hostname), "
-                    + "host UUID \(sourceHost.uuid ?? "?"))")
+                    + "host UUID \(sourceHost.uuid ?? "?"))"
+            )
         }
 
         let domain: Domain
         do throws(LibvirtError) {
             domain = try source.domain(nameOrUUID: request.domain)
-        } catch where error.code == .noDomain {
+        } catch  where error.code == .noDomain {
             throw MigrationError(
-                .domainNotFound, "no domain '\(request.domain)' on the source \(request.sourceURI)", underlying: error)
+                .domainNotFound,
+                "no domain '\(request.domain)' on the source \(request.sourceURI)",
+                underlying: error
+            )
         } catch {
             throw MigrationError(.hostUnreachable, "cannot look up '\(request.domain)': \(error.message)")
         }
@@ -106,12 +121,21 @@ public enum MigrationPreflight {
             guard state.isPostCopyFailed || state.isPostCopy else {
                 throw MigrationError(
                     .invalidRequest,
-                    "\(name) is \(state) on the source: there is no broken post-copy migration to resume")
+                    "\(name) is \(state) on the source: there is no broken post-copy migration to resume"
+                )
             }
             return PreparedMigration(
-                request: request, source: source, destination: destination, domain: domain, domainName: name,
-                domainUUID: uuid, initialState: state, memoryKiB: info.maximumMemoryKiB,
-                sourceHostname: sourceHost.hostname, destinationHostname: destinationHost.hostname)
+                request: request,
+                source: source,
+                destination: destination,
+                domain: domain,
+                domainName: name,
+                domainUUID: uuid,
+                initialState: state,
+                memoryKiB: info.maximumMemoryKiB,
+                sourceHostname: sourceHost.hostname,
+                destinationHostname: destinationHost.hostname
+            )
         }
         // A job on the domain (a migration by another kvmmigrate, by virsh, a save…) comes first: the destination
         // would otherwise show the incoming copy as a name clash.
@@ -121,17 +145,23 @@ public enum MigrationPreflight {
                 .operationInProgress,
                 "\(name) is being migrated already"
                     + (owner.map { " by kvmmigrate (pid \($0.pid), to \($0.record.destinationURI))" }
-                        ?? (job.isOutgoingMigration ? " (libvirt has a migration job on the source)" : ": it has a \(job.type) job running")))
+                        ?? (job.isOutgoingMigration
+                            ? " (libvirt has a migration job on the source)" : ": it has a \(job.type) job running"))
+            )
         }
         if request.offline {
             if state.isActive {
-                throw MigrationError(.domainNotRunning, "domain '\(name)' is \(state.state): --offline needs it shut off")
+                throw MigrationError(
+                    .domainNotRunning,
+                    "domain '\(name)' is \(state.state): --offline needs it shut off"
+                )
             }
         } else if state.state != .running && state.state != .paused && state.state != .blocked {
             throw MigrationError(
                 .domainNotRunning,
                 "domain '\(name)' is \(state.state) on the source: a live migration needs it running "
-                    + "(use --offline to move a stopped domain's definition)")
+                    + "(use --offline to move a stopped domain's definition)"
+            )
         }
 
         // The destination must not have an active domain of the same name or UUID. A shut-off definition of
@@ -146,12 +176,21 @@ public enum MigrationPreflight {
             throw MigrationError(
                 .destinationHasDomain,
                 "the destination \(request.destinationURI) already runs a domain '\(clash.name)' "
-                    + (clash.name == destinationName ? "of that name" : "with the same UUID \(uuid)"))
+                    + (clash.name == destinationName ? "of that name" : "with the same UUID \(uuid)")
+            )
         }
         return PreparedMigration(
-            request: request, source: source, destination: destination, domain: domain, domainName: name,
-            domainUUID: uuid, initialState: state, memoryKiB: info.maximumMemoryKiB,
-            sourceHostname: sourceHost.hostname, destinationHostname: destinationHost.hostname)
+            request: request,
+            source: source,
+            destination: destination,
+            domain: domain,
+            domainName: name,
+            domainUUID: uuid,
+            initialState: state,
+            memoryKiB: info.maximumMemoryKiB,
+            sourceHostname: sourceHost.hostname,
+            destinationHostname: destinationHost.hostname
+        )
     }
 }
 

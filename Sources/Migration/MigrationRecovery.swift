@@ -4,15 +4,10 @@ import Libvirt
 /// Brings a migration that ended badly — a host stopped answering, the link between the hosts broke, post-copy
 /// failed — to a state where the guest runs on exactly one host, and says what it did.
 ///
-/// It asks both daemons (reconnecting as they come back) for the domain's state and reason, then:
-/// - post-copy broke (either side says "post-copy failed"): the guest's memory is split between the hosts, so
-///   nothing may be destroyed; the post-copy migration is resumed (`VIR_MIGRATE_POSTCOPY_RESUME`) once the link
-///   is back, or the command that resumes it is reported;
-/// - the source runs and the destination holds an unfinished incoming copy: that copy is destroyed;
-/// - the destination runs the migrated guest and the source still holds its paused copy: the source's copy is
-///   destroyed;
-/// - the source's copy is paused for a switch-over that never happened and the destination has none: it is
-///   resumed.
+/// It asks both daemons (reconnecting as they come back) for the domain's state and reason, and the source for a
+/// migration job it may still run; a ``RecoveryPlanner`` decides from that what to do (wait, resume a broken
+/// post-copy migration, destroy an unfinished or stale copy, resume a copy paused for a switch-over, or stop), and
+/// this type does it over libvirt, one step at a time, asking both daemons again after each.
 public struct MigrationRecovery: Sendable {
     public let prepared: PreparedMigration
     /// How long to wait for a host that does not answer, and for a broken post-copy link to come back.
@@ -21,7 +16,8 @@ public struct MigrationRecovery: Sendable {
     public var onNotice: @Sendable (String) -> Void
 
     public init(
-        _ prepared: PreparedMigration, reconnectTimeout: Duration = .seconds(120),
+        _ prepared: PreparedMigration,
+        reconnectTimeout: Duration = .seconds(120),
         onNotice: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.prepared = prepared
@@ -30,7 +26,7 @@ public struct MigrationRecovery: Sendable {
     }
 
     /// What the recovery found and did.
-    public struct Outcome: Sendable {
+    public struct Outcome: Sendable, Hashable {
         public var location: DomainLocation
         /// What was done, one line each, in order.
         public var actions: [String]
@@ -48,7 +44,8 @@ public struct MigrationRecovery: Sendable {
         if location.sourceState?.isPostCopyFailed == true || location.destinationState?.isPostCopyFailed == true {
             return true
         }
-        if location.sourceState?.isPausedForMigration == true || location.destinationState?.isPausedForMigration == true {
+        if location.sourceState?.isPausedForMigration == true || location.destinationState?.isPausedForMigration == true
+        {
             return true
         }
         return location.summary != .source && location.summary != .destination
@@ -71,152 +68,103 @@ public struct MigrationRecovery: Sendable {
         let request = prepared.request
         let resumed = outcome.location.summary == .destination
         return MigrationReport(
-            outcome: resumed ? .completed : .failed, domainName: prepared.domainName,
-            domainUUID: prepared.domainUUID, sourceURI: request.sourceURI, destinationURI: request.destinationURI,
-            sourceHostname: prepared.sourceHostname, destinationHostname: prepared.destinationHostname,
-            startedAt: startedAt, totalTime: clock.now - start, completedStatistics: nil, memoryPassesSeen: nil,
-            location: outcome.location, errorMessage: resumed ? nil : "the post-copy migration could not be resumed",
-            abortReason: nil, recoveryActions: outcome.actions, resumeCommand: outcome.resumeCommand)
+            outcome: resumed ? .completed : .failed,
+            domainName: prepared.domainName,
+            domainUUID: prepared.domainUUID,
+            sourceURI: request.sourceURI,
+            destinationURI: request.destinationURI,
+            sourceHostname: prepared.sourceHostname,
+            destinationHostname: prepared.destinationHostname,
+            startedAt: startedAt,
+            totalTime: clock.now - start,
+            completedStatistics: nil,
+            memoryPassesSeen: nil,
+            location: outcome.location,
+            errorMessage: resumed ? nil : "the post-copy migration could not be resumed",
+            abortReason: nil,
+            recoveryActions: outcome.actions,
+            resumeCommand: outcome.resumeCommand
+        )
     }
 
-    /// Settles the migration, starting from `location` (as ``LiveMigration/locate(_:)`` found it).
+    /// Settles the migration, starting from `location` (as ``LiveMigration/locate(_:reconnect:)`` found it).
+    ///
+    /// A ``RecoveryPlanner`` decides each step; this carries it out over libvirt, locates the domain again and
+    /// asks for the next one, until the planner finishes or gives up.
     public func settle(from location: DomainLocation) async -> Outcome {
         let clock = ContinuousClock()
-        var deadline = clock.now + self.reconnectTimeout
-        var lastProcessed: UInt64?
+        var planner = RecoveryPlanner(
+            reconnectTimeout: self.reconnectTimeout,
+            resumeCommand: self.resumeCommand,
+            now: clock.now
+        )
         var location = location
-        var actions: [String] = []
-        var resumed = false
-        var waitingSaid = false
-        var jobSaid = false
-        // Set when libvirt ended the migration by itself while this tool waited (its call had failed).
-        var libvirtEnded = false
-        var postCopyBroken = false
-        // Each pass acts at most once; a handful of actions is all a migration can need.
-        while actions.count < 6 {
-            guard Self.needsRecovery(location) else { break }
-            let source = location.sourceState
-            let destination = location.destinationState
-            if let source, !source.isPostCopyFailed, let processed = await self.sourceJobProgress() {
-                // The tool lost its call, not the source its migration: let libvirt finish it first, for as long
-                // as data moves (and the reconnect timeout after it stops).
-                if processed != lastProcessed {
-                    lastProcessed = processed
-                    deadline = max(deadline, clock.now + self.reconnectTimeout)
-                }
-                guard clock.now < deadline else { break }
-                if !jobSaid {
-                    jobSaid = true
-                    self.onNotice("the migration still runs on the source; waiting for libvirt to end it")
-                }
-                try? await Task.sleep(for: .seconds(1))
+        while true {
+            let processed = planner.needsSourceJob(in: location) ? await self.sourceJobProgress() : nil
+            let result: RecoveryPlanner.ActionResult
+            switch planner.next(location: location, sourceJobProcessed: processed, now: clock.now) {
+            case .finish(let outcome), .giveUp(let outcome):
+                return outcome
+            case .waitForSourceJob(let notice), .waitForHost(let notice):
+                if let notice { self.onNotice(notice) }
+                result = .done
+            case .resumePostCopy(let deadline):
+                result = .postCopyResume(await self.resumePostCopy(until: deadline))
+            case .destroyDestinationCopy:
+                result = await self.perform(.destroy, onDestination: true).map { .failed($0) } ?? .done
+            case .destroySourceCopy:
+                result = await self.perform(.destroy, onDestination: false).map { .failed($0) } ?? .done
+            case .resumeSourceCopy:
+                result = await self.perform(.resume, onDestination: false).map { .failed($0) } ?? .done
+            }
+            switch planner.record(result) {
+            case .locate(let pause):
+                if pause > .zero { try? await Task.sleep(for: pause) }
                 location = await LiveMigration.locate(self.prepared, reconnect: true)
-                continue
-            }
-            if source?.isPostCopyFailed == true || destination?.isPostCopyFailed == true {
-                postCopyBroken = true
-                switch await self.resumePostCopy(until: deadline) {
-                case .resumed:
-                    actions.append("resumed the broken post-copy migration once the link was back (POSTCOPY_RESUME)")
-                    resumed = true
-                    postCopyBroken = false
-                case .nothingToResume:
-                    postCopyBroken = false
-                    libvirtEnded = true
-                    try? await Task.sleep(for: .seconds(1))
-                case .gaveUp:
-                    break
-                }
-                if postCopyBroken { break }
-            } else if let problem = location.problem {
-                guard clock.now < deadline else { break }
-                if !waitingSaid {
-                    waitingSaid = true
-                    self.onNotice(
-                        "\(problem); waiting up to \(self.reconnectTimeout.wholeMilliseconds / 1000) s for the host to answer")
-                }
-                try? await Task.sleep(for: .seconds(2))
-            } else if let source, let destination, source.isActive, destination.isActive {
-                if source.state == .running, destination.state == .paused {
-                    if let message = await self.perform(.destroy, onDestination: true) {
-                        actions.append("could not remove the unfinished copy on the destination: \(message)")
-                        break
-                    }
-                    actions.append("removed the unfinished incoming copy on the destination; the guest runs on the source")
-                } else if source.state == .paused, source.isPausedForMigration,
-                    destination.state == .running, !destination.isPostCopy
-                {
-                    if let message = await self.perform(.destroy, onDestination: false) {
-                        actions.append("could not remove the stale copy on the source: \(message)")
-                        break
-                    }
-                    actions.append("removed the stale paused copy on the source; the guest runs on the destination")
-                } else {
-                    break  // Two running copies, or states this tool must not guess about: the operator decides.
-                }
-            } else if let source, source.isPausedForMigration, destination == nil {
-                if let message = await self.perform(.resume, onDestination: false) {
-                    actions.append("could not resume the guest on the source: \(message)")
-                    break
-                }
-                actions.append("resumed the guest on the source, paused for a switch-over that did not happen")
-            } else {
-                break
-            }
-            location = await LiveMigration.locate(self.prepared, reconnect: true)
-        }
-        if jobSaid || libvirtEnded {
-            switch location.summary {
-            case .destination: actions.append("libvirt finished the migration after the link came back")
-            case .source: actions.append("libvirt ended the migration; the guest runs on the source")
-            default: break
+            case .finish:
+                continue  // The planner finishes on the location it has.
             }
         }
-        return Outcome(
-            location: location, actions: actions, resumedPostCopy: resumed, finishedBySource: (jobSaid || libvirtEnded) && location.summary == .destination,
-            resumeCommand: postCopyBroken ? self.resumeCommand : nil)
     }
 
     /// Resumes a broken post-copy migration: pauses it on the source if QEMU has not noticed the break yet, then
     /// restarts it with `VIR_MIGRATE_POSTCOPY_RESUME`, retrying while the link is down or libvirt is still
     /// tearing down the broken attempt.
-    func resumePostCopy(until deadline: ContinuousClock.Instant) async -> ResumeResult {
+    func resumePostCopy(until deadline: ContinuousClock.Instant) async -> RecoveryPlanner.PostCopyResume {
         let prepared = self.prepared
         let request = prepared.request
         var said = false
         while ContinuousClock.now < deadline {
-            let result: Result<Bool, LibvirtError> = await runOnDedicatedThread(named: "resume post-copy") {
-                do throws(LibvirtError) {
+            do throws(LibvirtError) {
+                let resumed = try await runBlocking(named: "resume post-copy") { () throws(LibvirtError) -> Bool in
                     let source = try self.sourceConnection()
                     let domain: Domain
                     do throws(LibvirtError) {
                         domain = try source.domain(uuid: prepared.domainUUID)
-                    } catch where error.code == .noDomain {
-                        return .success(false)  // Gone from the source: libvirt finished the migration itself.
+                    } catch  where error.code == .noDomain {
+                        return false  // Gone from the source: libvirt finished the migration itself.
                     }
                     let state = try domain.state()
-                    guard state.isPostCopyFailed || state.isPostCopy else { return .success(false) }
+                    guard state.isPostCopyFailed || state.isPostCopy else { return false }
                     if !state.isPostCopyFailed {
                         // QEMU may still believe the stream alive: pause it so it can be resumed.
                         try? domain.pausePostCopy()
                     }
                     try domain.migrate(
-                        to: request.destinationURI, parameters: request.parameters,
-                        flags: request.flags.union([.postCopy, .postCopyResume]))
-                    return .success(true)
-                } catch {
-                    return .failure(error)
+                        to: request.destinationURI,
+                        parameters: request.parameters,
+                        flags: request.flags.union([.postCopy, .postCopyResume])
+                    )
+                    return true
                 }
-            }
-            switch result {
-            case .success(let resumed):
                 return resumed ? .resumed : .nothingToResume
-            case .failure(let error):
+            } catch {
                 if !said {
                     said = true
                     self.onNotice(
                         "post-copy broke: the guest's memory is split between the hosts; resuming it when the link "
-                            + "is back (\(error.message))")
+                            + "is back (\(error.message))"
+                    )
                 }
                 try? await Task.sleep(for: .seconds(2))
             }
@@ -224,13 +172,11 @@ public struct MigrationRecovery: Sendable {
         return .gaveUp
     }
 
-    enum ResumeResult { case resumed, nothingToResume, gaveUp }
-
     /// The data sent so far when the source still has a migration job for the domain (the tool's call ended,
     /// libvirt's did not), or `nil`.
     private func sourceJobProgress() async -> UInt64? {
         let uuid = self.prepared.domainUUID
-        return await runOnDedicatedThread(named: "source job") {
+        return await runBlocking(named: "source job") {
             guard let connection = try? self.sourceConnection(),
                 let statistics = try? connection.domain(uuid: uuid).jobStats(),
                 statistics.type.isActive, statistics.isOutgoingMigration
@@ -253,7 +199,7 @@ public struct MigrationRecovery: Sendable {
     /// returns libvirt's message when it fails.
     private func perform(_ action: CopyAction, onDestination: Bool) async -> String? {
         let uuid = self.prepared.domainUUID
-        return await runOnDedicatedThread(named: "\(action.rawValue) copy") {
+        return await runBlocking(named: "\(action.rawValue) copy") {
             do throws(LibvirtError) {
                 // The migration's connection to the destination is read-only: acting there needs a new one.
                 let connection =

@@ -83,11 +83,25 @@ public struct MigrationReport: Sendable {
     public var memoryBytes: UInt64?
 
     public init(
-        outcome: MigrationOutcome, domainName: String, domainUUID: String, sourceURI: String, destinationURI: String,
-        sourceHostname: String, destinationHostname: String, startedAt: Date, totalTime: Duration,
-        completedStatistics: JobStats?, memoryPassesSeen: Int?, location: DomainLocation, errorMessage: String?,
-        abortReason: String?, policy: ConvergencePolicy? = nil, steps: [ConvergenceStep] = [],
-        memoryBytes: UInt64? = nil, recoveryActions: [String] = [], resumeCommand: String? = nil
+        outcome: MigrationOutcome,
+        domainName: String,
+        domainUUID: String,
+        sourceURI: String,
+        destinationURI: String,
+        sourceHostname: String,
+        destinationHostname: String,
+        startedAt: Date,
+        totalTime: Duration,
+        completedStatistics: JobStats?,
+        memoryPassesSeen: Int?,
+        location: DomainLocation,
+        errorMessage: String?,
+        abortReason: String?,
+        policy: ConvergencePolicy? = nil,
+        steps: [ConvergenceStep] = [],
+        memoryBytes: UInt64? = nil,
+        recoveryActions: [String] = [],
+        resumeCommand: String? = nil
     ) {
         self.recoveryActions = recoveryActions
         self.resumeCommand = resumeCommand
@@ -129,5 +143,76 @@ public struct MigrationReport: Sendable {
         let milliseconds = time / .milliseconds(1)
         guard milliseconds > 0 else { return nil }
         return UInt64(Double(bytes) / (Double(milliseconds) / 1000))
+    }
+}
+
+extension MigrationReport {
+    /// The report of a migration ``LiveMigration`` ran: how it ended, from libvirt's answer to the migration call
+    /// and, after a failure, from what ``MigrationRecovery`` did.
+    ///
+    /// A failed call still counts as completed when the guest runs on the destination because recovery resumed
+    /// the broken post-copy migration or the source's libvirt finished it by itself; otherwise libvirt's error says
+    /// whether the migration was aborted (`VIR_ERR_OPERATION_ABORTED`) or failed.
+    ///
+    /// - Parameters:
+    ///   - prepared: The migration.
+    ///   - result: What the migration call returned.
+    ///   - recovery: What recovery did, when the migration needed it.
+    ///   - location: Where the guest runs now.
+    ///   - startedAt: When the migration started.
+    ///   - totalTime: From the start of the migration call to its return, or to the end of the recovery after it.
+    ///   - completedStatistics: The completed job's statistics, after a success.
+    ///   - memoryPassesSeen: The memory passes seen while the migration ran.
+    ///   - abortReason: Why an abort was requested, if one was.
+    ///   - steps: The steps the convergence policy took.
+    init(
+        _ prepared: PreparedMigration,
+        result: Result<Void, LibvirtError>,
+        recovery: MigrationRecovery.Outcome?,
+        location: DomainLocation,
+        startedAt: Date,
+        totalTime: Duration,
+        completedStatistics: JobStats?,
+        memoryPassesSeen: Int?,
+        abortReason: String?,
+        steps: [ConvergenceStep]
+    ) {
+        let request = prepared.request
+        let outcome: MigrationOutcome
+        let errorMessage: String?
+        switch result {
+        case .success:
+            outcome = .completed
+            errorMessage = nil
+        case .failure
+        where (recovery?.resumedPostCopy == true || recovery?.finishedBySource == true)
+            && location.summary == .destination:
+            outcome = .completed
+            errorMessage = nil
+        case .failure(let error):
+            outcome = error.code == .operationAborted ? .aborted : .failed
+            errorMessage = error.message
+        }
+        // The recovery's lines reach the operator through `onNotice` only: `recoveryActions` and `resumeCommand`
+        // stay empty here, as they always have for a report of `LiveMigration.run`.
+        self.init(
+            outcome: outcome,
+            domainName: prepared.domainName,
+            domainUUID: prepared.domainUUID,
+            sourceURI: request.sourceURI,
+            destinationURI: request.destinationURI,
+            sourceHostname: prepared.sourceHostname,
+            destinationHostname: prepared.destinationHostname,
+            startedAt: startedAt,
+            totalTime: totalTime,
+            completedStatistics: completedStatistics,
+            memoryPassesSeen: memoryPassesSeen,
+            location: location,
+            errorMessage: errorMessage,
+            abortReason: abortReason,
+            policy: request.policy,
+            steps: steps,
+            memoryBytes: prepared.memoryKiB * 1024
+        )
     }
 }

@@ -6,7 +6,8 @@ import Migration
 extension KVMMigrate {
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show the migrations running on a host: progress, phase, and the kvmmigrate step that runs them.")
+            abstract: "Show the migrations running on a host: progress, phase, and the kvmmigrate step that runs them."
+        )
 
         @OptionGroup(title: "Connection") var connection: ConnectionOptions
         @Argument(help: "Only this domain (name or UUID).") var domain: String?
@@ -15,21 +16,16 @@ extension KVMMigrate {
         func run() async throws {
             let uri = self.connection.sourceURI
             let domain = self.domain
-            let result: Result<[MigrationStatus], MigrationError> = await runOnDedicatedThread(named: "status") {
-                do throws(MigrationError) {
+            let statuses: [MigrationStatus]
+            do throws(MigrationError) {
+                statuses = try await runBlocking(named: "status") { () throws(MigrationError) in
                     let connection: Connection
                     do throws(LibvirtError) { connection = try Connection(uri: uri, readOnly: true) } catch {
                         throw MigrationError(.hostUnreachable, "cannot connect to \(uri): \(error.message)")
                     }
-                    return .success(try MigrationStatus.list(on: connection, domain: domain))
-                } catch {
-                    return .failure(error)
+                    return try MigrationStatus.list(on: connection, domain: domain)
                 }
-            }
-            let statuses: [MigrationStatus]
-            switch result {
-            case .success(let value): statuses = value
-            case .failure(let error):
+            } catch {
                 if self.output.json { print(JSONOutput.encode(StatusFailure(error: error))) }
                 ProgressDisplay.write("Error: \(error.message)\n")
                 throw error.exitCode
@@ -47,40 +43,41 @@ extension KVMMigrate {
                 The kvmmigrate process that runs the migration sees it end as aborted, prints its report and, with \
                 --cluster, still restores the cluster. -c names the source host (default: the source recorded \
                 by a kvmmigrate on this machine that migrates DOMAIN, else qemu:///system).
-                """)
+                """
+        )
 
         @Option(
             name: [.customShort("c"), .customLong("connect")],
-            help: ArgumentHelp("The source host's libvirt URI.", valueName: "uri"))
+            help: ArgumentHelp("The source host's libvirt URI.", valueName: "uri")
+        )
         var sourceURI: String?
         @Argument(help: "The domain (name or UUID).") var domain: String
 
         func run() async throws {
             let domain = self.domain
-            let recorded = MigrationLock.running().first { $0.record.domain == domain || $0.record.domainUUID == domain }
+            let recorded = MigrationLock.running().first {
+                $0.record.domain == domain || $0.record.domainUUID == domain
+            }
             let uri =
-                self.sourceURI ?? recorded?.record.sourceURI ?? ProcessInfo.processInfo.environment["LIBVIRT_DEFAULT_URI"]
-                ?? "qemu:///system"
-            let result: Result<Void, MigrationError> = await runOnDedicatedThread(named: "cancel") {
-                do throws(MigrationError) {
+                self.sourceURI ?? recorded?.record.sourceURI
+                ?? ProcessInfo.processInfo.environment["LIBVIRT_DEFAULT_URI"] ?? "qemu:///system"
+            do throws(MigrationError) {
+                try await runBlocking(named: "cancel") { () throws(MigrationError) in
                     let connection: Connection
                     do throws(LibvirtError) { connection = try Connection(uri: uri) } catch {
                         throw MigrationError(.hostUnreachable, "cannot connect to \(uri): \(error.message)")
                     }
                     try MigrationStatus.cancel(domain, on: connection)
-                    return .success(())
-                } catch {
-                    return .failure(error)
                 }
-            }
-            if case .failure(let error) = result {
+            } catch {
                 ProgressDisplay.write("Error: \(error.message)\n")
                 throw error.exitCode
             }
             ProgressDisplay.write(
                 "Cancelled the migration of \(domain) on \(uri); "
                     + (recorded.map { "kvmmigrate (pid \($0.pid)) reports how it ended." }
-                        ?? "the guest keeps running there.") + "\n")
+                        ?? "the guest keeps running there.") + "\n"
+            )
         }
     }
 }
@@ -126,27 +123,38 @@ struct MigrationStatusDocument: Encodable {
         self.host = host
         self.migrations = statuses.map { status in
             Entry(
-                domain: status.domain, uuid: status.domainUUID, direction: status.incoming ? "incoming" : "outgoing",
-                phase: status.progress?.phase.key, memoryPass: status.progress?.memoryPass,
+                domain: status.domain,
+                uuid: status.domainUUID,
+                direction: status.incoming ? "incoming" : "outgoing",
+                phase: status.progress?.phase.key,
+                memoryPass: status.progress?.memoryPass,
                 elapsedMilliseconds: Format.milliseconds(status.statistics.timeElapsed),
-                dataProcessedBytes: status.statistics.dataProcessed, dataRemainingBytes: status.statistics.dataRemaining,
+                dataProcessedBytes: status.statistics.dataProcessed,
+                dataRemainingBytes: status.statistics.dataRemaining,
                 dataTotalBytes: status.statistics.dataTotal,
                 throughputBytesPerSecond: status.progress?.throughputBytesPerSecond,
                 dirtyRateBytesPerSecond: status.progress?.dirtyRateBytesPerSecond,
                 expectedDowntimeMilliseconds: Format.milliseconds(status.statistics.downtime),
-                destinationUri: status.record?.destinationURI, kvmmigratePid: status.pid,
-                clusterStep: status.record?.clusterStep, policy: status.record?.policy,
-                policyStep: status.record?.policyStep, startedAt: status.startedAt,
-                line: status.progress.map(ProgressDisplay.line(for:)))
+                destinationUri: status.record?.destinationURI,
+                kvmmigratePid: status.pid,
+                clusterStep: status.record?.clusterStep,
+                policy: status.record?.policy,
+                policyStep: status.record?.policyStep,
+                startedAt: status.startedAt,
+                line: status.progress.map(ProgressDisplay.line(for:))
+            )
         }
     }
 
     var text: String {
         guard !self.migrations.isEmpty else { return "No migration is running on \(self.host)." }
         return self.migrations.map { entry in
-            var text = "\(entry.domain) (\(entry.direction)"
+            var text =
+                "\(entry.domain) (\(entry.direction)"
                 + (entry.destinationUri.map { " to \($0)" } ?? "") + "): "
-                + (entry.line ?? (entry.direction == "incoming" ? "receiving (libvirt shows progress on the source)" : "starting"))
+                + (entry.line
+                    ?? (entry.direction == "incoming"
+                        ? "receiving (libvirt shows progress on the source)" : "starting"))
             if let pid = entry.kvmmigratePid {
                 text += "\n  kvmmigrate pid \(pid)" + (entry.clusterStep.map { ", cluster step: \($0)" } ?? "")
                 if let policy = entry.policy { text += "\n  policy \(policy)" }
