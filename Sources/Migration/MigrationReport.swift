@@ -193,8 +193,8 @@ extension MigrationReport {
             outcome = error.code == .operationAborted ? .aborted : .failed
             errorMessage = error.message
         }
-        // The recovery's lines reach the operator through `onNotice` only: `recoveryActions` and `resumeCommand`
-        // stay empty here, as they always have for a report of `LiveMigration.run`.
+        // What recovery did is in the report too (the "recovery" and "resume with" rows, `--json`), not only in
+        // the notices shown while it ran.
         self.init(
             outcome: outcome,
             domainName: prepared.domainName,
@@ -212,7 +212,9 @@ extension MigrationReport {
             abortReason: abortReason,
             policy: request.policy,
             steps: steps,
-            memoryBytes: prepared.memoryKiB * 1024
+            memoryBytes: prepared.memoryKiB * 1024,
+            recoveryActions: recovery?.actions ?? [],
+            resumeCommand: recovery?.resumeCommand
         )
     }
 }

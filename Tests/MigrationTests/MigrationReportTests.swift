@@ -115,4 +115,13 @@ import Testing
                 == .failed
         )
     }
+
+    @Test func whatRecoveryDidIsInTheReport() throws {
+        var recovery = self.recovery(at: Self.onSource)
+        recovery.resumeCommand = "kvmmigrate migrate test b -c a --postcopy-resume"
+        let report = try self.report(.failure(Self.linkLost), recovery: recovery, location: Self.onSource)
+        #expect(report.recoveryActions == ["a line"])
+        #expect(report.resumeCommand == "kvmmigrate migrate test b -c a --postcopy-resume")
+        #expect(try self.report(.success(()), location: Self.onDestination).recoveryActions.isEmpty)
+    }
 }
