@@ -49,9 +49,14 @@ public struct ClusterConfiguration: Sendable, Hashable {
     public var journalDirectory: String
 
     public init(
-        mode: Mode = .guest, ssh: SSHOptions = SSHOptions(), nodeDestinations: [String: String] = [:],
-        hosts: [Host] = [], migrationClusterTimeout: Int = 600, verifyTimeout: Duration = .seconds(120),
-        verifyRetries: Int = 2, journalDirectory: String = "/var/lib/kvmmigrate/journal"
+        mode: Mode = .guest,
+        ssh: SSHOptions = SSHOptions(),
+        nodeDestinations: [String: String] = [:],
+        hosts: [Host] = [],
+        migrationClusterTimeout: Int = 600,
+        verifyTimeout: Duration = .seconds(120),
+        verifyRetries: Int = 2,
+        journalDirectory: String = "/var/lib/kvmmigrate/journal"
     ) {
         self.mode = mode
         self.ssh = ssh
@@ -95,7 +100,11 @@ extension ClusterConfiguration {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw ClusterError(.malformedFile, "cannot read the cluster configuration: \(error.localizedDescription)", path: path)
+            throw ClusterError(
+                .malformedFile,
+                "cannot read the cluster configuration: \(error.localizedDescription)",
+                path: path
+            )
         }
         do throws(ClusterError) {
             try self.init(yaml: text)
@@ -112,7 +121,10 @@ extension ClusterConfiguration {
         } catch let error as DecodingError {
             throw ClusterError(.malformedFile, Self.describe(error))
         } catch {
-            throw ClusterError(.malformedFile, "not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
+            throw ClusterError(
+                .malformedFile,
+                "not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")"
+            )
         }
         try self.init(file)
     }
@@ -127,9 +139,13 @@ extension ClusterConfiguration {
         }
         if let ssh = file.ssh {
             self.ssh = SSHOptions(
-                configFile: ssh.config, user: ssh.user, identityFile: ssh.identity,
-                connectTimeout: .seconds(ssh.connectTimeout ?? 10), controlDirectory: nil,
-                extraOptions: ssh.options ?? [])
+                configFile: ssh.config,
+                user: ssh.user,
+                identityFile: ssh.identity,
+                connectTimeout: .seconds(ssh.connectTimeout ?? 10),
+                controlDirectory: nil,
+                extraOptions: ssh.options ?? []
+            )
         }
         self.nodeDestinations = file.nodes ?? [:]
         var names = Set<String>()

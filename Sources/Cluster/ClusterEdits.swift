@@ -17,7 +17,10 @@ public enum ClusterEdits {
     /// `SA_libvirtgp.cfg` or `SA_libvirtgr.cfg` with `guest`'s host address set to `address`; unchanged when
     /// the file has no line for `guest`.
     public static func pointed(
-        libvirtAgentConfig text: String, fileName: String, guest: String, address: String
+        libvirtAgentConfig text: String,
+        fileName: String,
+        guest: String,
+        address: String
     ) throws(ClusterError) -> String {
         let file = try LibvirtAgentConfig(parsing: text, fileName: fileName)
         guard file.entry(for: guest) != nil else { return text }
@@ -25,7 +28,12 @@ public enum ClusterEdits {
     }
 
     /// `SA_vmchkhost.cfg` with `guest`'s host CF node name and address set; unchanged without a line for it.
-    public static func pointed(hostCheckConfig text: String, guest: String, hostName: String, address: String)
+    public static func pointed(
+        hostCheckConfig text: String,
+        guest: String,
+        hostName: String,
+        address: String
+    )
         throws(ClusterError) -> String
     {
         let file = try VMCheckHostConfig(parsing: text)

@@ -27,7 +27,8 @@ public final class ClusterJournal: Sendable {
     ///   - handle: The journal entry to keep up to date; `nil` keeps the record in memory only.
     ///   - record: The record to start from when there is no handle.
     public init(
-        handle: JournalHandle<ClusterOperationRecord>?, record: ClusterOperationRecord,
+        handle: JournalHandle<ClusterOperationRecord>?,
+        record: ClusterOperationRecord,
         onEvent: @escaping @Sendable (ClusterEvent) -> Void = { _ in }
     ) {
         self.handle = handle

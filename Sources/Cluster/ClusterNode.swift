@@ -15,35 +15,62 @@ public struct ClusterNode: Sendable, Hashable {
     }
 
     /// Runs a command on the node; a non-zero exit is a result.
-    public func run(_ arguments: [String], timeout: Duration = .seconds(60), logger: Logger) async throws(ClusterError)
+    public func run(
+        _ arguments: [String],
+        timeout: Duration = .seconds(60),
+        logger: Logger
+    ) async throws(ClusterError)
         -> RemoteResult
     {
         let command = RemoteCommand(
-            node: self.name, destination: self.destination, arguments: arguments, options: self.options)
+            node: self.name,
+            destination: self.destination,
+            arguments: arguments,
+            options: self.options
+        )
         return try await command.run(timeout: timeout, logger: logger)
     }
 
     /// Runs a command on the node and throws when it exits unsuccessfully.
     @discardableResult
-    public func runChecked(_ arguments: [String], timeout: Duration = .seconds(60), logger: Logger)
+    public func runChecked(
+        _ arguments: [String],
+        timeout: Duration = .seconds(60),
+        logger: Logger
+    )
         async throws(ClusterError) -> String
     {
         let command = RemoteCommand(
-            node: self.name, destination: self.destination, arguments: arguments, options: self.options)
+            node: self.name,
+            destination: self.destination,
+            arguments: arguments,
+            options: self.options
+        )
         return try await command.run(timeout: timeout, logger: logger).check(command).standardOutput
     }
 
     /// A file's contents on the node, or `nil` when it does not exist.
     public func read(_ path: String, logger: Logger) async throws(ClusterError) -> String? {
-        try await RemoteFile.read(path, on: self.name, destination: self.destination, options: self.options, logger: logger)
+        try await RemoteFile.read(
+            path,
+            on: self.name,
+            destination: self.destination,
+            options: self.options,
+            logger: logger
+        )
     }
 
     /// Replaces a file on the node atomically, keeping owner and mode; returns whether anything changed.
     @discardableResult
     public func write(_ contents: String, to path: String, logger: Logger) async throws(ClusterError) -> Bool {
         try await RemoteFile.write(
-            Secret(contents), to: path, on: self.name, destination: self.destination, options: self.options,
-            logger: logger)
+            Secret(contents),
+            to: path,
+            on: self.name,
+            destination: self.destination,
+            options: self.options,
+            logger: logger
+        )
     }
 
     /// Reads, edits and writes back a file; returns whether anything changed. The edit sees the current text.
@@ -51,7 +78,10 @@ public struct ClusterNode: Sendable, Hashable {
     /// - Parameter ifExists: Leave a missing file alone (and return `false`) instead of throwing.
     @discardableResult
     public func edit(
-        _ path: String, ifExists: Bool = false, logger: Logger, _ change: (String) throws(ClusterError) -> String
+        _ path: String,
+        ifExists: Bool = false,
+        logger: Logger,
+        _ change: (String) throws(ClusterError) -> String
     ) async throws(ClusterError) -> Bool {
         guard let text = try await self.read(path, logger: logger) else {
             if ifExists { return false }

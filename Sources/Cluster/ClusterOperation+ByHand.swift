@@ -19,7 +19,8 @@ extension ClusterOperation {
                 throw ClusterError(
                     .invalidValue,
                     "no host '\(hostName)' in the cluster configuration (hosts: "
-                        + self.configuration.hosts.map(\.name).joined(separator: ", ") + ")")
+                        + self.configuration.hosts.map(\.name).joined(separator: ", ") + ")"
+                )
             }
             host = found
         }
@@ -30,17 +31,26 @@ extension ClusterOperation {
                 guard entry.record.domain == domain else {
                     throw JournalError(
                         .operationInProgress,
-                        "the open operation is for '\(entry.record.domain)', not '\(domain)': restore that one")
+                        "the open operation is for '\(entry.record.domain)', not '\(domain)': restore that one"
+                    )
                 }
                 handle = try store.resume(entry)
             } else {
                 var record = ClusterOperationRecord(
-                    command: "restore", domain: domain, guestNode: guest.nodeName, mode: self.configuration.mode,
-                    configurationPath: self.configurationPath, sourceHost: nil, destinationURI: nil)
+                    command: "restore",
+                    domain: domain,
+                    guestNode: guest.nodeName,
+                    mode: self.configuration.mode,
+                    configurationPath: self.configurationPath,
+                    sourceHost: nil,
+                    destinationURI: nil
+                )
                 record.nodes = topology.nodes.map {
                     ClusterOperationRecord.NodeRecord(
-                        name: $0.name, clusterTimeoutBefore: ClusterFormat.defaultClusterTimeout,
-                        shutdownFacilityWasRunning: true)
+                        name: $0.name,
+                        clusterTimeoutBefore: ClusterFormat.defaultClusterTimeout,
+                        shutdownFacilityWasRunning: true
+                    )
                 }
                 handle = try store.begin(key: topology.key, record: record)
             }
@@ -58,7 +68,8 @@ extension ClusterOperation {
                 try? journal.update { $0.phase = .restored }
                 try? journal.finish()
             } else {
-                report.restoreProblem = "not restored on "
+                report.restoreProblem =
+                    "not restored on "
                     + restore.failures.keys.sorted().joined(separator: ", ") + ": run the restore again when it answers"
             }
         } else {
@@ -73,9 +84,18 @@ extension ClusterOperation {
         let topology = try await ClusterTopology.discover(self.configuration, logger: self.logger)
         let steps = ClusterSteps(configuration: self.configuration, topology: topology, logger: self.logger)
         let record = ClusterOperationRecord(
-            command: "verify", domain: "", guestNode: "", mode: self.configuration.mode,
-            configurationPath: self.configurationPath, sourceHost: nil, destinationURI: nil)
-        return await steps.verify(journal: ClusterJournal(handle: nil, record: record, onEvent: self.onEvent), host: nil)
+            command: "verify",
+            domain: "",
+            guestNode: "",
+            mode: self.configuration.mode,
+            configurationPath: self.configurationPath,
+            sourceHost: nil,
+            destinationURI: nil
+        )
+        return await steps.verify(
+            journal: ClusterJournal(handle: nil, record: record, onEvent: self.onEvent),
+            host: nil
+        )
     }
 
     /// `kvmmigrate cluster status`: every node's state, read at once.

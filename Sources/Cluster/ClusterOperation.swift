@@ -1,7 +1,7 @@
 import Foundation
+import Journal
 import Libvirt
 import Logging
-import Journal
 
 /// A whole cluster-aware operation: the checks, the prepare, a body (the migration, or nothing for a prepare
 /// run by hand), and a restore that always runs once anything was prepared — on success, failure, abort,
@@ -13,7 +13,9 @@ public struct ClusterOperation: Sendable {
     public var onEvent: @Sendable (ClusterEvent) -> Void
 
     public init(
-        configuration: ClusterConfiguration, configurationPath: String, logger: Logger,
+        configuration: ClusterConfiguration,
+        configurationPath: String,
+        logger: Logger,
         onEvent: @escaping @Sendable (ClusterEvent) -> Void = { _ in }
     ) {
         self.configuration = configuration
@@ -47,9 +49,15 @@ public struct ClusterOperation: Sendable {
         public var prepareFailure: String?
 
         public init(
-            guestNode: String, nodes: [String], prepared: Bool, host: ClusterConfiguration.Host? = nil,
-            restore: ClusterSteps.RestoreResult? = nil, verification: ClusterSteps.Verification? = nil,
-            events: [ClusterEvent] = [], restoreProblem: String? = nil, prepareFailure: String? = nil
+            guestNode: String,
+            nodes: [String],
+            prepared: Bool,
+            host: ClusterConfiguration.Host? = nil,
+            restore: ClusterSteps.RestoreResult? = nil,
+            verification: ClusterSteps.Verification? = nil,
+            events: [ClusterEvent] = [],
+            restoreProblem: String? = nil,
+            prepareFailure: String? = nil
         ) {
             self.guestNode = guestNode
             self.nodes = nodes
@@ -85,7 +93,11 @@ public struct ClusterOperation: Sendable {
     ///   - destinationURI: The migration's destination, or `nil` for an operation without one (`cluster prepare`).
     ///   - destinationHostname: The name the destination's libvirt gives itself, when it answered.
     /// - Throws: ``ClusterError`` saying what refuses the operation.
-    public func check(domain: String, destinationURI: String?, destinationHostname: String? = nil)
+    public func check(
+        domain: String,
+        destinationURI: String?,
+        destinationHostname: String? = nil
+    )
         async throws(ClusterError) -> Checked
     {
         if let destinationURI,
@@ -94,7 +106,8 @@ public struct ClusterOperation: Sendable {
             throw ClusterError(
                 .invalidValue,
                 "the destination \(destinationURI) is not a host of the cluster configuration "
-                    + "\(self.configurationPath) (hosts: \(self.configuration.hosts.map(\.name).joined(separator: ", ")))")
+                    + "\(self.configurationPath) (hosts: \(self.configuration.hosts.map(\.name).joined(separator: ", ")))"
+            )
         }
         let topology = try await ClusterTopology.discover(self.configuration, logger: self.logger)
         let steps = ClusterSteps(configuration: self.configuration, topology: topology, logger: self.logger)
@@ -117,19 +130,33 @@ public struct ClusterOperation: Sendable {
     ///   false) and what the cluster part did.
     /// - Throws: ``ClusterError`` when the checks or the journal refuse the operation (nothing changed).
     public func run<Result: Sendable>(
-        domain: String, command: String, sourceHost: String?, destinationURI: String?,
-        destinationHostname: String? = nil, delegate: Bool = false,
-        restoreAfterwards: Bool = true, body: @Sendable () async -> Result
+        domain: String,
+        command: String,
+        sourceHost: String?,
+        destinationURI: String?,
+        destinationHostname: String? = nil,
+        delegate: Bool = false,
+        restoreAfterwards: Bool = true,
+        body: @Sendable () async -> Result
     ) async throws(ClusterError) -> (Result?, Report) {
         let checked = try await self.check(
-            domain: domain, destinationURI: destinationURI, destinationHostname: destinationHostname)
+            domain: domain,
+            destinationURI: destinationURI,
+            destinationHostname: destinationHostname
+        )
         let (topology, guest, status) = (checked.topology, checked.guest, checked.status)
         let steps = ClusterSteps(configuration: self.configuration, topology: topology, logger: self.logger)
         let store = try self.journalStore()
         let record = ClusterOperationRecord(
-            command: command, domain: domain, guestNode: guest.nodeName, mode: self.configuration.mode,
-            configurationPath: self.configurationPath, sourceHost: sourceHost, destinationURI: destinationURI,
-            delegated: delegate)
+            command: command,
+            domain: domain,
+            guestNode: guest.nodeName,
+            mode: self.configuration.mode,
+            configurationPath: self.configurationPath,
+            sourceHost: sourceHost,
+            destinationURI: destinationURI,
+            delegated: delegate
+        )
         let handle: JournalHandle<ClusterOperationRecord>
         do throws(JournalError) {
             handle = try store.begin(key: topology.key, record: record)
@@ -138,7 +165,11 @@ public struct ClusterOperation: Sendable {
         }
         let journal = ClusterJournal(handle: handle, record: record, onEvent: self.onEvent)
         var report = Report(
-            guestNode: guest.nodeName, nodes: topology.nodes.map(\.name), prepared: false, events: [])
+            guestNode: guest.nodeName,
+            nodes: topology.nodes.map(\.name),
+            prepared: false,
+            events: []
+        )
 
         var result: Result?
         do throws(ClusterError) {
@@ -158,7 +189,9 @@ public struct ClusterOperation: Sendable {
         } catch {
             // The body did not run (or the journal failed around it): undo the prepare, on the domain's host.
             report.prepareFailure = error.description
-            journal.report(ClusterEvent(node: error.node, step: "prepare-failed", message: error.description, failed: true))
+            journal.report(
+                ClusterEvent(node: error.node, step: "prepare-failed", message: error.description, failed: true)
+            )
         }
         await self.restore(steps: steps, journal: journal, domain: domain, delegate: delegate, into: &report)
         report.events = journal.history
@@ -173,18 +206,24 @@ public struct ClusterOperation: Sendable {
             throw ClusterError(.journal, error.message)
         }
         guard let entry = entries.first(where: { $0.key == key }) else { return }
-        let what = "the \(entry.record.command) of \(entry.record.domain) started \(entry.startedAt.formatted(.iso8601))"
+        let what =
+            "the \(entry.record.command) of \(entry.record.domain) started \(entry.startedAt.formatted(.iso8601))"
         if entry.processRunning {
             throw ClusterError(.journal, "\(what) is still running (pid \(entry.pid)) on this cluster")
         }
         throw ClusterError(
             .journal,
-            "\(what) was left unfinished at '\(entry.record.phase.rawValue)': run `kvmmigrate recover` first")
+            "\(what) was left unfinished at '\(entry.record.phase.rawValue)': run `kvmmigrate recover` first"
+        )
     }
 
     /// Restores with the host libvirt names for `domain`, verifies, and closes the journal when all is well.
     func restore(
-        steps: ClusterSteps, journal: ClusterJournal, domain: String, delegate: Bool, into report: inout Report
+        steps: ClusterSteps,
+        journal: ClusterJournal,
+        domain: String,
+        delegate: Bool,
+        into report: inout Report
     ) async {
         let host: ClusterConfiguration.Host
         do throws(ClusterError) {
@@ -243,7 +282,8 @@ public struct ClusterOperation: Sendable {
             guard !entry.processRunning else {
                 throw ClusterError(
                     .journal,
-                    "the operation on \(entry.record.domain) is still running (pid \(entry.pid)): let it finish or stop it first")
+                    "the operation on \(entry.record.domain) is still running (pid \(entry.pid)): let it finish or stop it first"
+                )
             }
             let handle: JournalHandle<ClusterOperationRecord>
             do throws(JournalError) { handle = try store.resume(entry) } catch {
@@ -252,15 +292,27 @@ public struct ClusterOperation: Sendable {
             let journal = ClusterJournal(handle: handle, record: entry.record, onEvent: self.onEvent)
             journal.report(
                 ClusterEvent(
-                    node: nil, step: "recover",
-                    message: "finishing the \(entry.record.command) of \(entry.record.domain) left at \(entry.record.phase.rawValue)"))
+                    node: nil,
+                    step: "recover",
+                    message:
+                        "finishing the \(entry.record.command) of \(entry.record.domain) left at \(entry.record.phase.rawValue)"
+                )
+            )
             let topology = try await ClusterTopology.discover(self.configuration, logger: self.logger)
             let steps = ClusterSteps(configuration: self.configuration, topology: topology, logger: self.logger)
             var report = Report(
-                guestNode: entry.record.guestNode, nodes: topology.nodes.map(\.name), prepared: true, events: [])
+                guestNode: entry.record.guestNode,
+                nodes: topology.nodes.map(\.name),
+                prepared: true,
+                events: []
+            )
             await self.restore(
-                steps: steps, journal: journal, domain: entry.record.domain, delegate: entry.record.delegated,
-                into: &report)
+                steps: steps,
+                journal: journal,
+                domain: entry.record.domain,
+                delegate: entry.record.delegated,
+                into: &report
+            )
             report.events = journal.history
             reports.append(report)
         }
@@ -274,22 +326,37 @@ public struct ClusterOperation: Sendable {
         try journal.update {
             $0.phase = .preparing
             $0.nodes = steps.topology.nodes.map {
-                ClusterOperationRecord.NodeRecord(name: $0.name, clusterTimeoutBefore: nil, shutdownFacilityWasRunning: true)
+                ClusterOperationRecord.NodeRecord(
+                    name: $0.name,
+                    clusterTimeoutBefore: nil,
+                    shutdownFacilityWasRunning: true
+                )
             }
         }
         let node = steps.topology.nodes[0]
-        try await node.runChecked([ClusterCommands.kvmMigrationHelper, "-p", domain, "-g"], timeout: .seconds(300), logger: self.logger)
+        try await node.runChecked(
+            [ClusterCommands.kvmMigrationHelper, "-p", domain, "-g"],
+            timeout: .seconds(300),
+            logger: self.logger
+        )
         try journal.done("sfkvmmigrate-p", on: node.name, "sfkvmmigrate -p \(domain) -g")
         try journal.update { $0.phase = .prepared }
     }
 
     /// `sfkvmmigrate -u DOMAIN -g` on the first node that answers.
-    func delegateRestore(steps: ClusterSteps, journal: ClusterJournal, domain: String) async -> ClusterSteps.RestoreResult {
+    func delegateRestore(
+        steps: ClusterSteps,
+        journal: ClusterJournal,
+        domain: String
+    ) async -> ClusterSteps.RestoreResult {
         var failures: [String: ClusterError] = [:]
         for node in steps.topology.nodes {
             do throws(ClusterError) {
                 try await node.runChecked(
-                    [ClusterCommands.kvmMigrationHelper, "-u", domain, "-g"], timeout: .seconds(300), logger: self.logger)
+                    [ClusterCommands.kvmMigrationHelper, "-u", domain, "-g"],
+                    timeout: .seconds(300),
+                    logger: self.logger
+                )
                 try journal.done("sfkvmmigrate-u", on: node.name, "sfkvmmigrate -u \(domain) -g")
                 return ClusterSteps.RestoreResult(failures: [:])
             } catch {

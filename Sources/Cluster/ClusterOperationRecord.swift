@@ -59,8 +59,14 @@ public struct ClusterOperationRecord: Codable, Sendable, Hashable {
     public var restoredToHost: String?
 
     public init(
-        command: String, domain: String, guestNode: String, mode: ClusterConfiguration.Mode,
-        configurationPath: String, sourceHost: String?, destinationURI: String?, delegated: Bool = false
+        command: String,
+        domain: String,
+        guestNode: String,
+        mode: ClusterConfiguration.Mode,
+        configurationPath: String,
+        sourceHost: String?,
+        destinationURI: String?,
+        delegated: Bool = false
     ) {
         self.command = command
         self.domain = domain

@@ -29,7 +29,8 @@ public struct ClusterSteps: Sendable {
         guard let guest = self.topology.guest(forDomain: domain) else {
             throw ClusterError(
                 .unknownNode,
-                "domain '\(domain)' is not a node of this cluster (not in \(ClusterFormat.libvirtPanicAgentConfigPath))")
+                "domain '\(domain)' is not a node of this cluster (not in \(ClusterFormat.libvirtPanicAgentConfigPath))"
+            )
         }
         let status = await ClusterStatus.read(self.topology, logger: self.logger)
         let problems = status.nodes.flatMap { node in node.problems.map { "\(node.node): \($0)" } }
@@ -65,7 +66,10 @@ public struct ClusterSteps: Sendable {
                         ClusterOperationRecord.NodeRecord(
                             name: node.name,
                             clusterTimeoutBefore: file.value(for: ClusterFormat.clusterTimeoutKey).flatMap { Int($0) },
-                            shutdownFacilityWasRunning: nodeStatus.isShutdownFacilityRunning)))
+                            shutdownFacilityWasRunning: nodeStatus.isShutdownFacilityRunning
+                        )
+                    )
+                )
             } catch {
                 before.append(.failure(error.located(node: node.name, path: ClusterFormat.clusterConfigPath)))
             }
@@ -78,7 +82,8 @@ public struct ClusterSteps: Sendable {
         }
 
         let timeout = self.configuration.migrationClusterTimeout
-        try await self.onEveryNode(journal, step: "sf-stopped", "shutdown facility stopped") { node throws(ClusterError) in
+        try await self.onEveryNode(journal, step: "sf-stopped", "shutdown facility stopped") {
+            node throws(ClusterError) in
             try await node.runChecked([ClusterCommands.shutdownTool, "-e"], logger: self.logger)
         }
         try await self.onEveryNode(journal, step: "timeout-written", "CF timeout \(timeout) s written") {
@@ -93,11 +98,15 @@ public struct ClusterSteps: Sendable {
             let loaded = try CFSetOutput(
                 parsing: try await node.runChecked(
                     ["sh", "-c", "\(ClusterCommands.clusterSet) -r && exec \(ClusterCommands.clusterSet) -a"],
-                    logger: self.logger))
+                    logger: self.logger
+                )
+            )
             guard loaded.clusterTimeout == timeout else {
                 throw ClusterError(
-                    .notHealthy, "cfset -a shows a CF timeout of \(loaded.clusterTimeout) s after loading \(timeout) s",
-                    node: node.name)
+                    .notHealthy,
+                    "cfset -a shows a CF timeout of \(loaded.clusterTimeout) s after loading \(timeout) s",
+                    node: node.name
+                )
             }
         }
         try journal.update { $0.phase = .prepared }
@@ -106,7 +115,9 @@ public struct ClusterSteps: Sendable {
     /// Runs one step on every node at once; records it per node as it completes; throws the first failure
     /// after every node has finished (so the journal knows exactly which nodes did the step).
     private func onEveryNode(
-        _ journal: ClusterJournal, step: String, _ message: String,
+        _ journal: ClusterJournal,
+        step: String,
+        _ message: String,
         _ body: @escaping @Sendable (ClusterNode) async throws(ClusterError) -> Void
     ) async throws(ClusterError) {
         let failures = NodeResults<ClusterError>()
@@ -147,7 +158,11 @@ public struct ClusterSteps: Sendable {
         }
         let record = journal.record
         var failures: [String: ClusterError] = [:]
-        func run(_ step: String, _ message: String, _ body: @escaping @Sendable (ClusterNode) async throws(ClusterError) -> Void) async {
+        func run(
+            _ step: String,
+            _ message: String,
+            _ body: @escaping @Sendable (ClusterNode) async throws(ClusterError) -> Void
+        ) async {
             let pending = self.topology.nodes.filter { failures[$0.name] == nil }
             let results = NodeResults<ClusterError>()
             await forEachNode(pending) { node in
@@ -156,7 +171,9 @@ public struct ClusterSteps: Sendable {
                     try journal.done(step, on: node.name, message)
                 } catch {
                     let located = error.node == nil ? error.located(node: node.name) : error
-                    journal.report(ClusterEvent(node: node.name, step: step, message: located.description, failed: true))
+                    journal.report(
+                        ClusterEvent(node: node.name, step: step, message: located.description, failed: true)
+                    )
                     results.record(located, for: node)
                 }
             }
@@ -186,17 +203,27 @@ public struct ClusterSteps: Sendable {
         for path in [ClusterFormat.libvirtPanicAgentConfigPath, ClusterFormat.libvirtResetAgentConfigPath] {
             try await node.edit(path, ifExists: true, logger: self.logger) { text throws(ClusterError) in
                 try ClusterEdits.pointed(
-                    libvirtAgentConfig: text, fileName: (path as NSString).lastPathComponent, guest: guest,
-                    address: host.address)
+                    libvirtAgentConfig: text,
+                    fileName: (path as NSString).lastPathComponent,
+                    guest: guest,
+                    address: host.address
+                )
             }
         }
         if self.configuration.mode == .hostFailover {
-            try await node.edit(ClusterFormat.hostCheckAgentConfigPath, logger: self.logger) { text throws(ClusterError) in
-                try ClusterEdits.pointed(hostCheckConfig: text, guest: guest, hostName: host.name, address: host.address)
+            try await node.edit(ClusterFormat.hostCheckAgentConfigPath, logger: self.logger) {
+                text throws(ClusterError) in
+                try ClusterEdits.pointed(
+                    hostCheckConfig: text,
+                    guest: guest,
+                    hostName: host.name,
+                    address: host.address
+                )
             }
         }
         if let weight = host.weight {
-            try await node.edit(ClusterFormat.shutdownDaemonConfigPath, logger: self.logger) { text throws(ClusterError) in
+            try await node.edit(ClusterFormat.shutdownDaemonConfigPath, logger: self.logger) {
+                text throws(ClusterError) in
                 try ClusterEdits.weighted(daemonConfig: text, guest: guest, weight: weight)
             }
         }
@@ -208,16 +235,18 @@ public struct ClusterSteps: Sendable {
         let tool = ClusterCommands.shutdownTool
         try await node.runChecked(
             ["sh", "-c", "if \(tool) -s >/dev/null 2>&1; then exec \(tool) -r; else exec \(tool) -b; fi"],
-            logger: self.logger)
+            logger: self.logger
+        )
     }
 
     /// Runs `body`, retrying on an unreachable node after 1, 2 and 4 seconds.
-    private func retrying(_ node: ClusterNode, _ body: () async throws(ClusterError) -> Void) async throws(ClusterError) {
+    private func retrying(_ node: ClusterNode, _ body: () async throws(ClusterError) -> Void) async throws(ClusterError)
+    {
         var delay = Duration.seconds(1)
         for attempt in 1...4 {
             do throws(ClusterError) {
                 return try await body()
-            } catch where error.code == .nodeUnreachable && attempt < 4 {
+            } catch  where error.code == .nodeUnreachable && attempt < 4 {
                 self.logger.debug("Retrying", metadata: ["node": "\(node.name)", "error": "\(error.message)"])
                 try? await Task.sleep(for: delay)
                 delay *= 2
@@ -260,7 +289,10 @@ public struct ClusterSteps: Sendable {
             let tables = NodeResults<Result<ShutdownFacilityStatus?, ClusterError>>()
             await forEachNode(self.topology.nodes) { node in
                 do throws(ClusterError) {
-                    tables.record(.success(try await NodeStatus.shutdownFacility(on: node, logger: self.logger)), for: node)
+                    tables.record(
+                        .success(try await NodeStatus.shutdownFacility(on: node, logger: self.logger)),
+                        for: node
+                    )
                 } catch {
                     tables.record(.failure(error), for: node)
                 }
@@ -282,7 +314,9 @@ public struct ClusterSteps: Sendable {
             let elapsed = clock.now - start
             healthyPolls = problems.isEmpty ? healthyPolls + 1 : 0
             if healthyPolls >= 2 {
-                journal.report(ClusterEvent(node: nil, step: "verified", message: "every agent TestWorked and InitWorked"))
+                journal.report(
+                    ClusterEvent(node: nil, step: "verified", message: "every agent TestWorked and InitWorked")
+                )
                 return Verification(healthy: true, problems: [:], retries: retries, elapsed: elapsed)
             }
             if elapsed >= self.configuration.verifyTimeout {
@@ -291,16 +325,20 @@ public struct ClusterSteps: Sendable {
             // A failure that lasts a few seconds is a result, not a row still settling: run the after-step again.
             if failures {
                 failingSince = failingSince ?? clock.now
-                if let since = failingSince, clock.now - since >= .seconds(3), retries < self.configuration.verifyRetries,
+                if let since = failingSince, clock.now - since >= .seconds(3),
+                    retries < self.configuration.verifyRetries,
                     let host
                 {
                     retries += 1
                     failingSince = nil
                     journal.report(
                         ClusterEvent(
-                            node: nil, step: "after-step-again",
+                            node: nil,
+                            step: "after-step-again",
                             message: "TestFailed/InitFailed: running the after-step again (\(retries) of "
-                                + "\(self.configuration.verifyRetries))"))
+                                + "\(self.configuration.verifyRetries))"
+                        )
+                    )
                     let guest = journal.record.guestNode
                     await forEachNode(self.topology.nodes) { node in
                         try? await self.pointAgents(on: node, guest: guest, host: host)

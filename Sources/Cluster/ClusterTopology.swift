@@ -34,7 +34,10 @@ public struct ClusterTopology: Sendable {
     /// Reads the topology from the first node that answers: the configured nodes first, in name order.
     ///
     /// - Throws: ``ClusterError`` when no configured node answers or its files are malformed.
-    public static func discover(_ configuration: ClusterConfiguration, logger: Logger) async throws(ClusterError)
+    public static func discover(
+        _ configuration: ClusterConfiguration,
+        logger: Logger
+    ) async throws(ClusterError)
         -> ClusterTopology
     {
         let candidates = configuration.nodeDestinations.keys.sorted()
@@ -43,23 +46,34 @@ public struct ClusterTopology: Sendable {
         }
         var lastError: ClusterError?
         for name in candidates {
-            let node = ClusterNode(name: name, destination: configuration.destination(of: name), options: configuration.ssh)
+            let node = ClusterNode(
+                name: name,
+                destination: configuration.destination(of: name),
+                options: configuration.ssh
+            )
             do throws(ClusterError) {
                 return try await Self.read(from: node, configuration: configuration, logger: logger)
-            } catch where error.code == .nodeUnreachable {
+            } catch  where error.code == .nodeUnreachable {
                 lastError = error
             }
         }
         throw lastError ?? ClusterError(.nodeUnreachable, "no node of the cluster answers")
     }
 
-    static func read(from node: ClusterNode, configuration: ClusterConfiguration, logger: Logger)
+    static func read(
+        from node: ClusterNode,
+        configuration: ClusterConfiguration,
+        logger: Logger
+    )
         async throws(ClusterError) -> ClusterTopology
     {
         guard let daemonText = try await node.read(ClusterFormat.shutdownDaemonConfigPath, logger: logger) else {
             throw ClusterError(
-                .malformedFile, "no shutdown facility configuration: is this a PRIMECLUSTER node?", node: node.name,
-                path: ClusterFormat.shutdownDaemonConfigPath)
+                .malformedFile,
+                "no shutdown facility configuration: is this a PRIMECLUSTER node?",
+                node: node.name,
+                path: ClusterFormat.shutdownDaemonConfigPath
+            )
         }
         let daemonConfig: ShutdownDaemonConfig
         let agents: LibvirtAgentConfig
@@ -76,8 +90,10 @@ public struct ClusterTopology: Sendable {
         }
         let nodes = daemonConfig.entries.map { entry in
             ClusterNode(
-                name: entry.nodeName, destination: configuration.destination(of: entry.nodeName),
-                options: configuration.ssh)
+                name: entry.nodeName,
+                destination: configuration.destination(of: entry.nodeName),
+                options: configuration.ssh
+            )
         }
         let guests = agents.entries.map {
             Guest(nodeName: $0.nodeName, domainName: $0.domainName, hostAddress: $0.hostAddress)

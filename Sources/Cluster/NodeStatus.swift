@@ -67,7 +67,7 @@ public struct NodeStatus: Sendable {
         do throws(ClusterError) {
             let result = try await node.run(["sh", "-c", script], logger: logger)
             sections = Self.sections(of: result.standardOutput)
-        } catch where error.code == .nodeUnreachable {
+        } catch  where error.code == .nodeUnreachable {
             status.unreachable = error.message
             return status
         } catch {
@@ -124,7 +124,10 @@ public struct NodeStatus: Sendable {
 
     /// `sdtool -s` on a node: the table, or `nil` when SF is not running (the command fails with nothing on
     /// standard output).
-    static func shutdownFacility(on node: ClusterNode, logger: Logger) async throws(ClusterError)
+    static func shutdownFacility(
+        on node: ClusterNode,
+        logger: Logger
+    ) async throws(ClusterError)
         -> ShutdownFacilityStatus?
     {
         let result = try await node.run([ClusterCommands.shutdownTool, "-s"], logger: logger)

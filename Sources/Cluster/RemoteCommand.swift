@@ -227,7 +227,6 @@ public struct RemoteCommand: Sendable, Hashable {
         }
     }
 
-
     // MARK: - Input
 
     /// Linux's `F_SETPIPE_SZ`, which Glibc's module doesn't export (it needs `_GNU_SOURCE`).

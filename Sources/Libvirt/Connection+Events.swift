@@ -81,11 +81,14 @@ extension Connection {
     /// Stopping iteration (or cancelling the iterating task) deregisters the callback; the stream keeps the
     /// connection open until then.
     private func eventStream<Element: Sendable>(
-        of: Element.Type, bufferSize: Int,
+        of: Element.Type,
+        bufferSize: Int,
         register: (UnsafeMutableRawPointer, @escaping virFreeCallback) -> Int32
     ) throws(LibvirtError) -> AsyncStream<Element> {
         let (stream, continuation) = AsyncStream.makeStream(
-            of: Element.self, bufferingPolicy: .bufferingNewest(bufferSize))
+            of: Element.self,
+            bufferingPolicy: .bufferingNewest(bufferSize)
+        )
         let sink = Unmanaged.passRetained(EventSink(continuation))
         let callbackID = register(sink.toOpaque()) { opaque in
             Unmanaged<AnyObject>.fromOpaque(opaque!).release()
@@ -105,18 +108,29 @@ extension Connection {
     /// Lifecycle events of `domain` (or of all domains), delivered from libvirt's event-loop thread.
     ///
     /// The corresponding C function is `virConnectDomainEventRegisterAny` with `VIR_DOMAIN_EVENT_ID_LIFECYCLE`.
-    public func lifecycleEvents(for domain: Domain? = nil, bufferSize: Int = 64)
+    public func lifecycleEvents(
+        for domain: Domain? = nil,
+        bufferSize: Int = 64
+    )
         throws(LibvirtError) -> AsyncStream<LifecycleEvent>
     {
         try self.eventStream(of: LifecycleEvent.self, bufferSize: bufferSize) { opaque, free in
             clibvirt_register_lifecycle(
-                self.pointer, domain?.pointer,
+                self.pointer,
+                domain?.pointer,
                 { _, domain, event, detail, opaque in
                     EventSink<LifecycleEvent>.from(opaque).continuation.yield(
                         LifecycleEvent(
-                            domainName: domainName(domain), kind: LifecycleEventKind(rawValue: event), detail: detail))
+                            domainName: domainName(domain),
+                            kind: LifecycleEventKind(rawValue: event),
+                            detail: detail
+                        )
+                    )
                     return 0
-                }, opaque, free)
+                },
+                opaque,
+                free
+            )
         }
     }
 
@@ -124,16 +138,24 @@ extension Connection {
     ///
     /// The corresponding C function is `virConnectDomainEventRegisterAny` with
     /// `VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION`.
-    public func migrationIterationEvents(for domain: Domain? = nil, bufferSize: Int = 64)
+    public func migrationIterationEvents(
+        for domain: Domain? = nil,
+        bufferSize: Int = 64
+    )
         throws(LibvirtError) -> AsyncStream<MigrationIterationEvent>
     {
         try self.eventStream(of: MigrationIterationEvent.self, bufferSize: bufferSize) { opaque, free in
             clibvirt_register_migration_iteration(
-                self.pointer, domain?.pointer,
+                self.pointer,
+                domain?.pointer,
                 { _, domain, iteration, opaque in
                     EventSink<MigrationIterationEvent>.from(opaque).continuation.yield(
-                        MigrationIterationEvent(domainName: domainName(domain), iteration: Int(iteration)))
-                }, opaque, free)
+                        MigrationIterationEvent(domainName: domainName(domain), iteration: Int(iteration))
+                    )
+                },
+                opaque,
+                free
+            )
         }
     }
 
@@ -141,18 +163,26 @@ extension Connection {
     ///
     /// The corresponding C function is `virConnectDomainEventRegisterAny` with
     /// `VIR_DOMAIN_EVENT_ID_JOB_COMPLETED`.
-    public func jobCompletedEvents(for domain: Domain? = nil, bufferSize: Int = 16)
+    public func jobCompletedEvents(
+        for domain: Domain? = nil,
+        bufferSize: Int = 16
+    )
         throws(LibvirtError) -> AsyncStream<JobCompletedEvent>
     {
         try self.eventStream(of: JobCompletedEvent.self, bufferSize: bufferSize) { opaque, free in
             clibvirt_register_job_completed(
-                self.pointer, domain?.pointer,
+                self.pointer,
+                domain?.pointer,
                 { _, domain, parameters, count, opaque in
                     // The parameters belong to libvirt and are valid only during the callback: decode now.
                     let statistics = JobStats(type: .completed, TypedParameters(parameters, count: count))
                     EventSink<JobCompletedEvent>.from(opaque).continuation.yield(
-                        JobCompletedEvent(domainName: domainName(domain), statistics: statistics))
-                }, opaque, free)
+                        JobCompletedEvent(domainName: domainName(domain), statistics: statistics)
+                    )
+                },
+                opaque,
+                free
+            )
         }
     }
 }

@@ -26,12 +26,16 @@ extension Connection {
     /// The corresponding C function is `virConnectCompareHypervisorCPU`.
     ///
     /// - Parameter virtualizationType: The domain type, `kvm` or `qemu`.
-    public func compareHypervisorCPU(_ xml: String, virtualizationType: String? = nil) throws(LibvirtError)
+    public func compareHypervisorCPU(
+        _ xml: String,
+        virtualizationType: String? = nil
+    ) throws(LibvirtError)
         -> CPUComparison
     {
         let result = try check(
             virConnectCompareHypervisorCPU(self.pointer, nil, nil, nil, virtualizationType, xml, 0),
-            "virConnectCompareHypervisorCPU")
+            "virConnectCompareHypervisorCPU"
+        )
         switch result {
         case Int32(VIR_CPU_COMPARE_IDENTICAL.rawValue): return .identical
         case Int32(VIR_CPU_COMPARE_SUPERSET.rawValue): return .superset

@@ -44,7 +44,8 @@ public final class Connection: @unchecked Sendable {
     public func setKeepAlive(interval: Duration, count: Int) throws(LibvirtError) {
         try check(
             virConnectSetKeepAlive(self.pointer, Int32(interval.components.seconds), UInt32(count)),
-            "virConnectSetKeepAlive")
+            "virConnectSetKeepAlive"
+        )
     }
 
     /// The host name of the machine the daemon runs on.

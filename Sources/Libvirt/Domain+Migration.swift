@@ -15,7 +15,8 @@ extension Domain {
     ///   - flags: Migration flags.
     /// - Throws: ``LibvirtError`` when the migration fails or is aborted.
     public func migrate(
-        to destinationURI: String, parameters: MigrationParameters = MigrationParameters(),
+        to destinationURI: String,
+        parameters: MigrationParameters = MigrationParameters(),
         flags: MigrationFlags = [.live]
     ) throws(LibvirtError) {
         let list = try parameters.typedParameters()
@@ -40,7 +41,8 @@ extension Domain {
     public func pausePostCopy() throws(LibvirtError) {
         try check(
             virDomainAbortJobFlags(self.pointer, UInt32(VIR_DOMAIN_ABORT_JOB_POSTCOPY.rawValue)),
-            "virDomainAbortJobFlags")
+            "virDomainAbortJobFlags"
+        )
     }
 
     /// Sets the longest time the guest may be paused at the end of a live migration. Takes effect in the
@@ -66,7 +68,9 @@ extension Domain {
     /// The corresponding C function is `virDomainMigrateSetMaxSpeed`.
     public func setMaximumSpeed(mebibytesPerSecond: UInt64) throws(LibvirtError) {
         try check(
-            virDomainMigrateSetMaxSpeed(self.pointer, UInt(mebibytesPerSecond), 0), "virDomainMigrateSetMaxSpeed")
+            virDomainMigrateSetMaxSpeed(self.pointer, UInt(mebibytesPerSecond), 0),
+            "virDomainMigrateSetMaxSpeed"
+        )
     }
 
     /// The migration bandwidth cap in MiB/s.

@@ -66,8 +66,11 @@ public final class Domain: @unchecked Sendable {
         var info = virDomainInfo()
         try check(virDomainGetInfo(self.pointer, &info), "virDomainGetInfo")
         return DomainInfo(
-            maximumMemoryKiB: UInt64(info.maxMem), memoryKiB: UInt64(info.memory),
-            virtualCPUs: Int(info.nrVirtCpu), cpuTime: .nanoseconds(Int64(clamping: info.cpuTime)))
+            maximumMemoryKiB: UInt64(info.maxMem),
+            memoryKiB: UInt64(info.memory),
+            virtualCPUs: Int(info.nrVirtCpu),
+            cpuTime: .nanoseconds(Int64(clamping: info.cpuTime))
+        )
     }
 
     /// The domain's XML description.

@@ -99,7 +99,10 @@ extension LibvirtError {
     internal static func last(_ function: String) -> LibvirtError {
         guard let error = virGetLastError() else {
             return LibvirtError(
-                code: .internalError, message: "\(function) failed without reporting an error", function: function)
+                code: .internalError,
+                message: "\(function) failed without reporting an error",
+                function: function
+            )
         }
         var message = error.pointee.message.map { String(cString: $0) } ?? "unknown libvirt error"
         while message.hasSuffix("\n") { message.removeLast() }

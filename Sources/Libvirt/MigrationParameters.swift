@@ -37,12 +37,22 @@ public struct MigrationParameters: Sendable, Hashable {
     public var graphicsURI: String?
 
     public init(
-        migrationURI: String? = nil, destinationName: String? = nil, destinationXML: String? = nil,
-        persistentXML: String? = nil, bandwidthMiBPerSecond: UInt64? = nil,
-        postCopyBandwidthMiBPerSecond: UInt64? = nil, parallelConnections: Int32? = nil,
-        compressionMethods: [String] = [], xbzrleCacheBytes: UInt64? = nil, autoConvergeInitial: Int32? = nil,
-        autoConvergeIncrement: Int32? = nil, listenAddress: String? = nil, disksToCopy: [String] = [],
-        disksPort: Int32? = nil, tlsDestination: String? = nil, graphicsURI: String? = nil
+        migrationURI: String? = nil,
+        destinationName: String? = nil,
+        destinationXML: String? = nil,
+        persistentXML: String? = nil,
+        bandwidthMiBPerSecond: UInt64? = nil,
+        postCopyBandwidthMiBPerSecond: UInt64? = nil,
+        parallelConnections: Int32? = nil,
+        compressionMethods: [String] = [],
+        xbzrleCacheBytes: UInt64? = nil,
+        autoConvergeInitial: Int32? = nil,
+        autoConvergeIncrement: Int32? = nil,
+        listenAddress: String? = nil,
+        disksToCopy: [String] = [],
+        disksPort: Int32? = nil,
+        tlsDestination: String? = nil,
+        graphicsURI: String? = nil
     ) {
         self.migrationURI = migrationURI
         self.destinationName = destinationName

@@ -101,20 +101,24 @@ internal struct TypedParameterBuilder: ~Copyable {
     mutating func add(_ name: String, _ value: UInt64) throws(LibvirtError) {
         try check(
             virTypedParamsAddULLong(&self.parameters, &self.count, &self.capacity, name, value),
-            "virTypedParamsAddULLong")
+            "virTypedParamsAddULLong"
+        )
     }
 
     /// Adds a signed 32-bit field. The corresponding C function is `virTypedParamsAddInt`.
     mutating func add(_ name: String, _ value: Int32) throws(LibvirtError) {
         try check(
-            virTypedParamsAddInt(&self.parameters, &self.count, &self.capacity, name, value), "virTypedParamsAddInt")
+            virTypedParamsAddInt(&self.parameters, &self.count, &self.capacity, name, value),
+            "virTypedParamsAddInt"
+        )
     }
 
     /// Adds a boolean field. The corresponding C function is `virTypedParamsAddBoolean`.
     mutating func add(_ name: String, _ value: Bool) throws(LibvirtError) {
         try check(
             virTypedParamsAddBoolean(&self.parameters, &self.count, &self.capacity, name, value ? 1 : 0),
-            "virTypedParamsAddBoolean")
+            "virTypedParamsAddBoolean"
+        )
     }
 
     /// Adds a string field; a name may be added several times where libvirt allows a list.
@@ -122,7 +126,8 @@ internal struct TypedParameterBuilder: ~Copyable {
     mutating func add(_ name: String, _ value: String) throws(LibvirtError) {
         try check(
             virTypedParamsAddString(&self.parameters, &self.count, &self.capacity, name, value),
-            "virTypedParamsAddString")
+            "virTypedParamsAddString"
+        )
     }
 
     /// The number of fields added so far.
@@ -136,7 +141,8 @@ internal struct TypedParameterBuilder: ~Copyable {
     }
 
     /// Calls `body` with a read-only view of the fields added so far.
-    func withView<Result, Failure: Error>(_ body: (TypedParameters) throws(Failure) -> Result) throws(Failure) -> Result {
+    func withView<Result, Failure: Error>(_ body: (TypedParameters) throws(Failure) -> Result) throws(Failure) -> Result
+    {
         try body(TypedParameters(self.parameters, count: self.count))
     }
 }

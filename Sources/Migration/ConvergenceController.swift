@@ -30,8 +30,13 @@ public struct ConvergenceStep: Sendable, Hashable {
     public var detail: String
 
     public init(
-        kind: Kind, elapsed: Duration, pass: Int?, downtime: Duration? = nil, throttlePercent: Int? = nil,
-        timeoutAction: ConvergencePolicy.TimeoutAction? = nil, detail: String
+        kind: Kind,
+        elapsed: Duration,
+        pass: Int?,
+        downtime: Duration? = nil,
+        throttlePercent: Int? = nil,
+        timeoutAction: ConvergencePolicy.TimeoutAction? = nil,
+        detail: String
     ) {
         self.kind = kind
         self.elapsed = elapsed
@@ -97,8 +102,12 @@ public struct ConvergenceController: Sendable {
     public mutating func noteFailure(of action: ConvergenceAction, elapsed: Duration, message: String) {
         self.steps.append(
             ConvergenceStep(
-                kind: .failed, elapsed: elapsed, pass: self.pass == 0 ? nil : self.pass,
-                detail: "\(Self.describe(action)) failed: \(message)"))
+                kind: .failed,
+                elapsed: elapsed,
+                pass: self.pass == 0 ? nil : self.pass,
+                detail: "\(Self.describe(action)) failed: \(message)"
+            )
+        )
         if action == .startPostCopy { self.ladderDone = true }
     }
 
@@ -112,8 +121,13 @@ public struct ConvergenceController: Sendable {
             self.throttleRoseSinceLastStep = true
             self.steps.append(
                 ConvergenceStep(
-                    kind: .autoConverge, elapsed: elapsed, pass: self.pass == 0 ? nil : self.pass,
-                    throttlePercent: level, detail: "QEMU throttles the guest's vCPUs by \(level) %"))
+                    kind: .autoConverge,
+                    elapsed: elapsed,
+                    pass: self.pass == 0 ? nil : self.pass,
+                    throttlePercent: level,
+                    detail: "QEMU throttles the guest's vCPUs by \(level) %"
+                )
+            )
         }
 
         if let timeout = self.completionTimeout, elapsed >= timeout, !self.timedOut {
@@ -136,8 +150,13 @@ public struct ConvergenceController: Sendable {
             }
             self.steps.append(
                 ConvergenceStep(
-                    kind: .timeout, elapsed: elapsed, pass: self.pass == 0 ? nil : self.pass, timeoutAction: action,
-                    detail: detail))
+                    kind: .timeout,
+                    elapsed: elapsed,
+                    pass: self.pass == 0 ? nil : self.pass,
+                    timeoutAction: action,
+                    detail: detail
+                )
+            )
             return actions
         }
         guard !self.timedOut else { return actions }
@@ -164,7 +183,8 @@ public struct ConvergenceController: Sendable {
         self.stalledPasses += 1
         guard self.stalledPasses >= self.policy.stalledPassesPerStep, !self.ladderDone else { return actions }
         self.stalledPasses = 0
-        let why = "pass \(iteration) still has \(Self.mebibytes(remaining)) to send"
+        let why =
+            "pass \(iteration) still has \(Self.mebibytes(remaining)) to send"
             + (dirtyingTooFast ? ", the guest dirties memory as fast as the link carries it" : "")
         if let step = self.nextStep(why: why, elapsed: elapsed) { actions.append(step) }
         return actions
@@ -178,8 +198,13 @@ public struct ConvergenceController: Sendable {
             self.currentDowntime = downtime
             self.steps.append(
                 ConvergenceStep(
-                    kind: .downtime, elapsed: elapsed, pass: self.pass, downtime: downtime,
-                    detail: "\(why): allowing \(downtime.wholeMilliseconds) ms of downtime"))
+                    kind: .downtime,
+                    elapsed: elapsed,
+                    pass: self.pass,
+                    downtime: downtime,
+                    detail: "\(why): allowing \(downtime.wholeMilliseconds) ms of downtime"
+                )
+            )
             self.throttleRoseSinceLastStep = false
             return .setMaximumDowntime(downtime)
         }
@@ -196,7 +221,13 @@ public struct ConvergenceController: Sendable {
             self.postCopyStarted = true
             self.ladderDone = true
             self.steps.append(
-                ConvergenceStep(kind: .postCopy, elapsed: elapsed, pass: self.pass, detail: "\(why): switching to post-copy"))
+                ConvergenceStep(
+                    kind: .postCopy,
+                    elapsed: elapsed,
+                    pass: self.pass,
+                    detail: "\(why): switching to post-copy"
+                )
+            )
             return .startPostCopy
         }
         self.ladderDone = true

@@ -53,9 +53,14 @@ public struct ConvergencePolicy: Sendable, Hashable {
     public var stalledPassesPerStep: Int
 
     public init(
-        maximumDowntime: Duration, downtimeSteps: [Duration] = [], autoConverge: Bool = false,
-        allowPostCopy: Bool = false, completionTimeoutPerGiB: Duration? = nil, timeoutAction: TimeoutAction = .abort,
-        stalledPassesPerStep: Int = 2, preset: Preset? = nil
+        maximumDowntime: Duration,
+        downtimeSteps: [Duration] = [],
+        autoConverge: Bool = false,
+        allowPostCopy: Bool = false,
+        completionTimeoutPerGiB: Duration? = nil,
+        timeoutAction: TimeoutAction = .abort,
+        stalledPassesPerStep: Int = 2,
+        preset: Preset? = nil
     ) {
         self.preset = preset
         self.maximumDowntime = maximumDowntime
@@ -74,18 +79,35 @@ public struct ConvergencePolicy: Sendable, Hashable {
             self.init(
                 maximumDowntime: .milliseconds(100),
                 downtimeSteps: [150, 200, 300, 400, 500].map { .milliseconds($0) },
-                autoConverge: true, allowPostCopy: false, completionTimeoutPerGiB: .seconds(240),
-                timeoutAction: .abort, stalledPassesPerStep: 2, preset: preset)
+                autoConverge: true,
+                allowPostCopy: false,
+                completionTimeoutPerGiB: .seconds(240),
+                timeoutAction: .abort,
+                stalledPassesPerStep: 2,
+                preset: preset
+            )
         case .balanced:
             self.init(
-                maximumDowntime: .milliseconds(300), downtimeSteps: [400, 500].map { .milliseconds($0) },
-                autoConverge: false, allowPostCopy: true, completionTimeoutPerGiB: .seconds(240),
-                timeoutAction: .abort, stalledPassesPerStep: 2, preset: preset)
+                maximumDowntime: .milliseconds(300),
+                downtimeSteps: [400, 500].map { .milliseconds($0) },
+                autoConverge: false,
+                allowPostCopy: true,
+                completionTimeoutPerGiB: .seconds(240),
+                timeoutAction: .abort,
+                stalledPassesPerStep: 2,
+                preset: preset
+            )
         case .fastest:
             self.init(
-                maximumDowntime: .milliseconds(300), downtimeSteps: [], autoConverge: false, allowPostCopy: true,
-                completionTimeoutPerGiB: .seconds(120), timeoutAction: .postcopy, stalledPassesPerStep: 1,
-                preset: preset)
+                maximumDowntime: .milliseconds(300),
+                downtimeSteps: [],
+                autoConverge: false,
+                allowPostCopy: true,
+                completionTimeoutPerGiB: .seconds(120),
+                timeoutAction: .postcopy,
+                stalledPassesPerStep: 1,
+                preset: preset
+            )
         }
     }
 
@@ -115,7 +137,8 @@ public struct ConvergencePolicy: Sendable, Hashable {
                 throw MigrationError(
                     .invalidRequest,
                     "--downtime-steps must rise above --max-downtime (\(Self.milliseconds(self.maximumDowntime))) "
-                        + "and each earlier step; \(Self.milliseconds(step)) does not")
+                        + "and each earlier step; \(Self.milliseconds(step)) does not"
+                )
             }
             previous = step
         }
@@ -129,13 +152,17 @@ public struct ConvergencePolicy: Sendable, Hashable {
 
     /// One line for the report: `balanced: downtime 300 → 400 → 500 ms, then post-copy; abort after 240 s/GiB`.
     public var summary: String {
-        var rungs = ["downtime " + ([self.maximumDowntime] + self.downtimeSteps).map { "\($0.wholeMilliseconds)" }
-            .joined(separator: " → ") + " ms"]
+        var rungs = [
+            "downtime "
+                + ([self.maximumDowntime] + self.downtimeSteps).map { "\($0.wholeMilliseconds)" }
+                .joined(separator: " → ") + " ms"
+        ]
         if self.autoConverge { rungs.append("auto-converge") }
         if self.allowPostCopy { rungs.append("post-copy") }
-        let timeout = self.completionTimeoutPerGiB.map {
-            "\(self.timeoutAction.rawValue) after \($0.wholeMilliseconds / 1000) s/GiB"
-        } ?? "no time limit"
+        let timeout =
+            self.completionTimeoutPerGiB.map {
+                "\(self.timeoutAction.rawValue) after \($0.wholeMilliseconds / 1000) s/GiB"
+            } ?? "no time limit"
         return "\(self.preset?.rawValue ?? "custom"): " + rungs.joined(separator: ", then ") + "; " + timeout
     }
 

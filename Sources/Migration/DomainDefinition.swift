@@ -52,7 +52,8 @@ public struct DomainDefinition: Sendable, Hashable {
                 path: source?.attribute(forName: "file")?.stringValue ?? source?.attribute(forName: "dev")?.stringValue,
                 cacheMode: disk.elements(forName: "driver").first?.attribute(forName: "cache")?.stringValue,
                 readOnly: !disk.elements(forName: "readonly").isEmpty,
-                shareable: !disk.elements(forName: "shareable").isEmpty)
+                shareable: !disk.elements(forName: "shareable").isEmpty
+            )
         }
     }
 }

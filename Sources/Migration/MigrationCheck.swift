@@ -32,13 +32,17 @@ public enum MigrationCheck {
     public static func afterPreflight(_ prepared: PreparedMigration, copyStorage: Bool) async -> [CheckResult] {
         [
             CheckResult(
-                "hosts", .pass,
+                "hosts",
+                .pass,
                 "source \(prepared.sourceHostname) and destination \(prepared.destinationHostname) answer; they are "
-                    + "different hosts"),
+                    + "different hosts"
+            ),
             CheckResult("domain", .pass, "\(prepared.domainName) is \(prepared.initialState)"),
             CheckResult(
-                "destination-name", .pass,
-                "no active domain named \(prepared.request.destinationName) or with its UUID there"),
+                "destination-name",
+                .pass,
+                "no active domain named \(prepared.request.destinationName) or with its UUID there"
+            ),
         ] + (await Self.checks(for: prepared, copyStorage: copyStorage))
     }
 

@@ -54,8 +54,10 @@ extension MigrationError {
 
         /// Whether this failure stopped the migration before anything was changed on any host.
         public var isRefusal: Bool {
-            [.invalidURI, .hostUnreachable, .domainNotFound, .domainNotRunning, .destinationHasDomain, .sameHost,
-             .invalidRequest, .operationInProgress].contains(self)
+            [
+                .invalidURI, .hostUnreachable, .domainNotFound, .domainNotRunning, .destinationHasDomain, .sameHost,
+                .invalidRequest, .operationInProgress,
+            ].contains(self)
         }
     }
 }

@@ -32,12 +32,13 @@ public final class MigrationLock: Sendable {
             throw MigrationError(
                 .operationInProgress,
                 "\(record.domain) is being migrated already by kvmmigrate (pid \(stale.pid), to "
-                    + "\(stale.record.destinationURI), since \(stale.startedAt.formatted(.iso8601)))")
+                    + "\(stale.record.destinationURI), since \(stale.startedAt.formatted(.iso8601)))"
+            )
         }
         do throws(JournalError) {
             if let stale { try store.resume(stale).finish() }
             self.handle = try store.begin(key: record.domainUUID, record: record)
-        } catch where error.code == .operationInProgress {
+        } catch  where error.code == .operationInProgress {
             throw MigrationError(.operationInProgress, "\(record.domain) is being migrated already: \(error.message)")
         } catch {
             throw MigrationError(.journal, error.message)

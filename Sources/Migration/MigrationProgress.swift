@@ -56,8 +56,14 @@ public struct MigrationProgress: Sendable, Hashable {
     public var expectedDowntime: Duration?
 
     public init(
-        phase: MigrationPhase, elapsed: Duration, dataProcessedBytes: UInt64, dataRemainingBytes: UInt64?,
-        throughputBytesPerSecond: UInt64?, memoryPass: Int?, dirtyRateBytesPerSecond: UInt64?, fractionDone: Double,
+        phase: MigrationPhase,
+        elapsed: Duration,
+        dataProcessedBytes: UInt64,
+        dataRemainingBytes: UInt64?,
+        throughputBytesPerSecond: UInt64?,
+        memoryPass: Int?,
+        dirtyRateBytesPerSecond: UInt64?,
+        fractionDone: Double,
         expectedDowntime: Duration?
     ) {
         self.phase = phase
@@ -71,4 +77,3 @@ public struct MigrationProgress: Sendable, Hashable {
         self.expectedDowntime = expectedDowntime
     }
 }
-

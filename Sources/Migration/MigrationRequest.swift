@@ -27,9 +27,16 @@ public struct MigrationRequest: Sendable, Hashable {
     public var parameters: MigrationParameters
 
     public init(
-        domain: String, sourceURI: String, destinationURI: String, offline: Bool = false, persistent: Bool = false,
-        undefineSource: Bool = false, compressed: Bool = false, policy: ConvergencePolicy = .balanced,
-        tunnelled: Bool = false, parameters: MigrationParameters = .init(),
+        domain: String,
+        sourceURI: String,
+        destinationURI: String,
+        offline: Bool = false,
+        persistent: Bool = false,
+        undefineSource: Bool = false,
+        compressed: Bool = false,
+        policy: ConvergencePolicy = .balanced,
+        tunnelled: Bool = false,
+        parameters: MigrationParameters = .init(),
         copyStorage: Bool = false
     ) {
         self.copyStorage = copyStorage
@@ -96,13 +103,18 @@ public struct MigrationRequest: Sendable, Hashable {
         try self.policy.validate()
         if self.tunnelled && self.policy.needsPostCopy {
             throw MigrationError(
-                .invalidRequest, "post-copy cannot be used with --tunnelled: drop --allow-postcopy and --timeout-action postcopy")
+                .invalidRequest,
+                "post-copy cannot be used with --tunnelled: drop --allow-postcopy and --timeout-action postcopy"
+            )
         }
         if self.tunnelled && (self.parameters.parallelConnections ?? 0) > 0 {
             throw MigrationError(.invalidRequest, "--tunnelled and --parallel cannot be combined")
         }
         if self.offline && self.compressed {
-            throw MigrationError(.invalidRequest, "--offline moves only the definition: drop the live-migration options")
+            throw MigrationError(
+                .invalidRequest,
+                "--offline moves only the definition: drop the live-migration options"
+            )
         }
         if let name = self.parameters.destinationName, name.isEmpty {
             throw MigrationError(.invalidRequest, "--dname must not be empty")
@@ -117,7 +129,9 @@ public struct MigrationRequest: Sendable, Hashable {
             uri.contains(":/")
         else {
             throw MigrationError(
-                .invalidURI, "malformed \(role) URI '\(uri)': expected e.g. qemu+tcp://host/system or qemu:///system")
+                .invalidURI,
+                "malformed \(role) URI '\(uri)': expected e.g. qemu+tcp://host/system or qemu:///system"
+            )
         }
     }
 }

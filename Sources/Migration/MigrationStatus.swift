@@ -20,7 +20,11 @@ public struct MigrationStatus: Sendable {
     /// Every domain with a migration job on the host of `connection` (or just `domain`).
     ///
     /// Blocking: one RPC per domain; call it off the cooperative pool for a remote host.
-    public static func list(on connection: Connection, domain: String? = nil, lockDirectory: URL = MigrationLock.defaultDirectory)
+    public static func list(
+        on connection: Connection,
+        domain: String? = nil,
+        lockDirectory: URL = MigrationLock.defaultDirectory
+    )
         throws(MigrationError) -> [MigrationStatus]
     {
         let domains: [Domain]
@@ -30,7 +34,7 @@ public struct MigrationStatus: Sendable {
             } else {
                 domains = try connection.allDomains(activeOnly: true)
             }
-        } catch where error.code == .noDomain {
+        } catch  where error.code == .noDomain {
             throw MigrationError(.domainNotFound, "no domain '\(domain ?? "")' on \(connection.uri)", underlying: error)
         } catch {
             throw MigrationError(.hostUnreachable, "cannot list the domains of \(connection.uri): \(error.message)")
@@ -59,9 +63,16 @@ public struct MigrationStatus: Sendable {
             let entry = records.first { $0.record.domainUUID == uuid }
             statuses.append(
                 MigrationStatus(
-                    domain: domain.name, domainUUID: uuid, statistics: statistics, progress: progress,
-                    incoming: statistics.isIncomingMigration, record: entry?.record, pid: entry?.pid,
-                    startedAt: entry?.startedAt))
+                    domain: domain.name,
+                    domainUUID: uuid,
+                    statistics: statistics,
+                    progress: progress,
+                    incoming: statistics.isIncomingMigration,
+                    record: entry?.record,
+                    pid: entry?.pid,
+                    startedAt: entry?.startedAt
+                )
+            )
         }
         return statuses
     }
@@ -74,7 +85,7 @@ public struct MigrationStatus: Sendable {
         let found: Domain
         do throws(LibvirtError) {
             found = try connection.domain(nameOrUUID: domain)
-        } catch where error.code == .noDomain {
+        } catch  where error.code == .noDomain {
             throw MigrationError(.domainNotFound, "no domain '\(domain)' on \(connection.uri)", underlying: error)
         } catch {
             throw MigrationError(.hostUnreachable, "cannot reach \(connection.uri): \(error.message)")
@@ -86,12 +97,17 @@ public struct MigrationStatus: Sendable {
                 .invalidRequest,
                 incoming
                     ? "\(connection.uri) is the destination of \(domain)'s migration: cancel it on the source (-c)"
-                    : "no migration of \(domain) is running on \(connection.uri)")
+                    : "no migration of \(domain) is running on \(connection.uri)"
+            )
         }
         do throws(LibvirtError) {
             try found.abortJob()
         } catch {
-            throw MigrationError(.migrationFailed, "libvirt refused to abort the migration: \(error.message)", underlying: error)
+            throw MigrationError(
+                .migrationFailed,
+                "libvirt refused to abort the migration: \(error.message)",
+                underlying: error
+            )
         }
     }
 }

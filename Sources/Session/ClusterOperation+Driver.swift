@@ -2,18 +2,31 @@ import Cluster
 import Migration
 
 extension ClusterOperation: ClusterDriver {
-    public func check(domain: String, destinationURI: String, destinationHostname: String?) async throws(ClusterError)
+    public func check(
+        domain: String,
+        destinationURI: String,
+        destinationHostname: String?
+    ) async throws(ClusterError)
         -> String
     {
         let checked = try await self.check(
-            domain: domain, destinationURI: Optional(destinationURI), destinationHostname: destinationHostname)
-        return "\(checked.guest.nodeName) and its peers (\(checked.topology.nodes.map(\.name).joined(separator: ", "))) "
+            domain: domain,
+            destinationURI: Optional(destinationURI),
+            destinationHostname: destinationHostname
+        )
+        return
+            "\(checked.guest.nodeName) and its peers (\(checked.topology.nodes.map(\.name).joined(separator: ", "))) "
             + "are UP with SF healthy"
     }
 
     public func migrate(
-        domain: String, sourceHost: String, destinationURI: String, destinationHostname: String, delegate: Bool,
-        onEvent: @escaping @Sendable (ClusterEvent) -> Void, body: @Sendable () async -> MigrationReport
+        domain: String,
+        sourceHost: String,
+        destinationURI: String,
+        destinationHostname: String,
+        delegate: Bool,
+        onEvent: @escaping @Sendable (ClusterEvent) -> Void,
+        body: @Sendable () async -> MigrationReport
     ) async throws(ClusterError) -> (MigrationReport?, ClusterOperation.Report) {
         var operation = self
         let own = self.onEvent
@@ -22,8 +35,14 @@ extension ClusterOperation: ClusterDriver {
             onEvent(event)
         }
         return try await operation.run(
-            domain: domain, command: "migrate", sourceHost: sourceHost, destinationURI: destinationURI,
-            destinationHostname: destinationHostname, delegate: delegate, body: body)
+            domain: domain,
+            command: "migrate",
+            sourceHost: sourceHost,
+            destinationURI: destinationURI,
+            destinationHostname: destinationHostname,
+            delegate: delegate,
+            body: body
+        )
     }
 
     public func close() {

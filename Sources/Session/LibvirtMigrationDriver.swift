@@ -11,12 +11,16 @@ public struct LibvirtMigrationDriver: MigrationDriver {
         self.logger = logger
     }
 
-    public func connect(_ request: MigrationRequest, resumingPostCopy: Bool) async throws(MigrationError)
+    public func connect(
+        _ request: MigrationRequest,
+        resumingPostCopy: Bool
+    ) async throws(MigrationError)
         -> any MigrationConnection
     {
         LibvirtMigrationConnection(
             prepared: try await MigrationPreflight.prepare(request, resumingPostCopy: resumingPostCopy),
-            logger: self.logger)
+            logger: self.logger
+        )
     }
 }
 
@@ -34,8 +38,11 @@ final class LibvirtMigrationConnection: MigrationConnection {
 
     var target: MigrationTarget {
         MigrationTarget(
-            domainName: self.prepared.domainName, domainUUID: self.prepared.domainUUID,
-            sourceHostname: self.prepared.sourceHostname, destinationHostname: self.prepared.destinationHostname)
+            domainName: self.prepared.domainName,
+            domainUUID: self.prepared.domainUUID,
+            sourceHostname: self.prepared.sourceHostname,
+            destinationHostname: self.prepared.destinationHostname
+        )
     }
 
     func checks(copyStorage: Bool) async -> [CheckResult] {
@@ -43,19 +50,28 @@ final class LibvirtMigrationConnection: MigrationConnection {
     }
 
     func migrate(
-        reconnectTimeout: Duration, onProgress: @escaping @Sendable (MigrationProgress) -> Void,
-        onStep: @escaping @Sendable (ConvergenceStep) -> Void, onNotice: @escaping @Sendable (String) -> Void
+        reconnectTimeout: Duration,
+        onProgress: @escaping @Sendable (MigrationProgress) -> Void,
+        onStep: @escaping @Sendable (ConvergenceStep) -> Void,
+        onNotice: @escaping @Sendable (String) -> Void
     ) async -> MigrationReport {
         await self.migration.run(
-            logger: self.logger, onProgress: onProgress, onStep: onStep, reconnectTimeout: reconnectTimeout,
-            onNotice: onNotice)
+            logger: self.logger,
+            onProgress: onProgress,
+            onStep: onStep,
+            reconnectTimeout: reconnectTimeout,
+            onNotice: onNotice
+        )
     }
 
     func requestAbort(reason: String) {
         self.migration.requestAbort(reason: reason)
     }
 
-    func resumePostCopy(reconnectTimeout: Duration, onNotice: @escaping @Sendable (String) -> Void) async
+    func resumePostCopy(
+        reconnectTimeout: Duration,
+        onNotice: @escaping @Sendable (String) -> Void
+    ) async
         -> MigrationReport
     {
         await MigrationRecovery(self.prepared, reconnectTimeout: reconnectTimeout, onNotice: onNotice).resume()

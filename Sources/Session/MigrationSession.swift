@@ -37,8 +37,11 @@ public final class MigrationSession: Sendable {
         public var lockDirectory: URL
 
         public init(
-            request: MigrationRequest, skipChecks: Bool = false, resumePostCopy: Bool = false,
-            reconnectTimeout: Duration = .seconds(120), delegate: Bool = false,
+            request: MigrationRequest,
+            skipChecks: Bool = false,
+            resumePostCopy: Bool = false,
+            reconnectTimeout: Duration = .seconds(120),
+            delegate: Bool = false,
             lockDirectory: URL = MigrationLock.defaultDirectory
         ) {
             self.request = request
@@ -133,8 +136,10 @@ public final class MigrationSession: Sendable {
         if all, let cluster = self.cluster {
             do throws(ClusterError) {
                 let summary = try await cluster.check(
-                    domain: connection.target.domainName, destinationURI: request.destinationURI,
-                    destinationHostname: connection.target.destinationHostname)
+                    domain: connection.target.domainName,
+                    destinationURI: request.destinationURI,
+                    destinationHostname: connection.target.destinationHostname
+                )
                 results.append(CheckResult("cluster", .pass, summary))
             } catch {
                 results.append(CheckResult("cluster", .fail, error.description))
@@ -163,7 +168,8 @@ public final class MigrationSession: Sendable {
         if let reason = self.abortReason {
             return Self.refused(
                 .migration(MigrationError(.aborted, "\(reason) before the migration started: nothing changed")),
-                target: target)
+                target: target
+            )
         }
         if self.options.resumePostCopy {
             self.sink.yield(.resumingPostCopy(target))
@@ -180,23 +186,32 @@ public final class MigrationSession: Sendable {
                         MigrationError(
                             .invalidRequest,
                             failed.map { "\($0.name): \($0.detail)" }.joined(separator: "; ")
-                                + " (kvmmigrate check shows every check; --skip-checks skips these)")),
-                    target: target)
+                                + " (kvmmigrate check shows every check; --skip-checks skips these)"
+                        )
+                    ),
+                    target: target
+                )
             }
         }
         if let reason = self.abortReason {
             return Self.refused(
                 .migration(MigrationError(.aborted, "\(reason) before the migration started: nothing changed")),
-                target: target)
+                target: target
+            )
         }
         // One migration of a domain at a time; `kvmmigrate status` reads what this lock records.
         let lock: MigrationLock
         do throws(MigrationError) {
             lock = try MigrationLock(
                 record: MigrationRecord(
-                    domain: target.domainName, domainUUID: target.domainUUID, sourceURI: request.sourceURI,
-                    destinationURI: request.destinationURI, policy: request.policy.summary),
-                directory: self.options.lockDirectory)
+                    domain: target.domainName,
+                    domainUUID: target.domainUUID,
+                    sourceURI: request.sourceURI,
+                    destinationURI: request.destinationURI,
+                    policy: request.policy.summary
+                ),
+                directory: self.options.lockDirectory
+            )
         } catch {
             return Self.refused(.migration(error), target: target)
         }
@@ -210,20 +225,24 @@ public final class MigrationSession: Sendable {
         let result: (MigrationReport?, ClusterOperation.Report)
         do throws(ClusterError) {
             result = try await cluster.migrate(
-                domain: target.domainName, sourceHost: target.sourceHostname, destinationURI: request.destinationURI,
-                destinationHostname: target.destinationHostname, delegate: self.options.delegate,
+                domain: target.domainName,
+                sourceHost: target.sourceHostname,
+                destinationURI: request.destinationURI,
+                destinationHostname: target.destinationHostname,
+                delegate: self.options.delegate,
                 onEvent: { event in
                     self.sink.yield(.cluster(event))
                     lock.note(clusterStep: event.step)
+                },
+                body: { () -> MigrationReport in
+                    lock.note(clusterStep: "migrating")
+                    let report = await self.migrate(connection, lock: lock)
+                    self.interrupt.withLock { $0.restoring = true }
+                    lock.note(clusterStep: "restoring")
+                    self.sink.yield(.restoringCluster)
+                    return report
                 }
-            ) { () -> MigrationReport in
-                lock.note(clusterStep: "migrating")
-                let report = await self.migrate(connection, lock: lock)
-                self.interrupt.withLock { $0.restoring = true }
-                lock.note(clusterStep: "restoring")
-                self.sink.yield(.restoringCluster)
-                return report
-            }
+            )
         } catch {
             return Self.refused(.cluster(error), target: target)
         }
@@ -231,13 +250,22 @@ public final class MigrationSession: Sendable {
         guard let report else {
             // The prepare failed: nothing migrated, and the restore undid the prepare.
             let refusal = MigrationError(
-                .invalidRequest, "preparing the cluster failed: \(clusterReport.prepareFailure ?? "")")
+                .invalidRequest,
+                "preparing the cluster failed: \(clusterReport.prepareFailure ?? "")"
+            )
             return SessionOutcome(
-                status: clusterReport.healthy ? .refused : .clusterNotHealthy, refusal: .migration(refusal),
-                cluster: clusterReport, target: target)
+                status: clusterReport.healthy ? .refused : .clusterNotHealthy,
+                refusal: .migration(refusal),
+                cluster: clusterReport,
+                target: target
+            )
         }
         return SessionOutcome(
-            status: .init(report, cluster: clusterReport), report: report, cluster: clusterReport, target: target)
+            status: .init(report, cluster: clusterReport),
+            report: report,
+            cluster: clusterReport,
+            target: target
+        )
     }
 
     /// The migration itself; an abort asked before it started aborts it at once.
@@ -256,7 +284,8 @@ public final class MigrationSession: Sendable {
                 self.sink.yield(.policyStep(step))
                 lock.note(policyStep: step.detail)
             },
-            onNotice: { line in self.sink.yield(.notice(line)) })
+            onNotice: { line in self.sink.yield(.notice(line)) }
+        )
         self.sink.yield(.migrationEnded)
         return report
     }

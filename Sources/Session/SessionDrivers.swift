@@ -10,7 +10,10 @@ public protocol MigrationDriver: Sendable {
     ///
     /// - Parameter resumingPostCopy: The domain must be in a broken post-copy migration instead of running.
     /// - Throws: ``MigrationError`` with a refusal code, or ``MigrationError/Code/hostUnreachable``.
-    func connect(_ request: MigrationRequest, resumingPostCopy: Bool) async throws(MigrationError)
+    func connect(
+        _ request: MigrationRequest,
+        resumingPostCopy: Bool
+    ) async throws(MigrationError)
         -> any MigrationConnection
 }
 
@@ -23,15 +26,20 @@ public protocol MigrationConnection: Sendable {
 
     /// Runs the migration to its end (``LiveMigration/run(pollInterval:logger:onProgress:onStep:reconnectTimeout:onNotice:)``).
     func migrate(
-        reconnectTimeout: Duration, onProgress: @escaping @Sendable (MigrationProgress) -> Void,
-        onStep: @escaping @Sendable (ConvergenceStep) -> Void, onNotice: @escaping @Sendable (String) -> Void
+        reconnectTimeout: Duration,
+        onProgress: @escaping @Sendable (MigrationProgress) -> Void,
+        onStep: @escaping @Sendable (ConvergenceStep) -> Void,
+        onNotice: @escaping @Sendable (String) -> Void
     ) async -> MigrationReport
 
     /// Asks the running migration to abort; the guest keeps running on the source. Safe at any time.
     func requestAbort(reason: String)
 
     /// Resumes a broken post-copy migration (``MigrationRecovery/resume()``).
-    func resumePostCopy(reconnectTimeout: Duration, onNotice: @escaping @Sendable (String) -> Void) async
+    func resumePostCopy(
+        reconnectTimeout: Duration,
+        onNotice: @escaping @Sendable (String) -> Void
+    ) async
         -> MigrationReport
 }
 
@@ -40,14 +48,23 @@ public protocol ClusterDriver: Sendable {
     /// The checks before a migration (``ClusterOperation/check(domain:destinationURI:destinationHostname:)``).
     ///
     /// - Returns: One line that says what was found healthy.
-    func check(domain: String, destinationURI: String, destinationHostname: String?) async throws(ClusterError)
+    func check(
+        domain: String,
+        destinationURI: String,
+        destinationHostname: String?
+    ) async throws(ClusterError)
         -> String
 
     /// Checks, prepares, runs `body`, restores and verifies
     /// (``ClusterOperation/run(domain:command:sourceHost:destinationURI:destinationHostname:delegate:restoreAfterwards:body:)``).
     func migrate(
-        domain: String, sourceHost: String, destinationURI: String, destinationHostname: String, delegate: Bool,
-        onEvent: @escaping @Sendable (ClusterEvent) -> Void, body: @Sendable () async -> MigrationReport
+        domain: String,
+        sourceHost: String,
+        destinationURI: String,
+        destinationHostname: String,
+        delegate: Bool,
+        onEvent: @escaping @Sendable (ClusterEvent) -> Void,
+        body: @Sendable () async -> MigrationReport
     ) async throws(ClusterError) -> (MigrationReport?, ClusterOperation.Report)
 
     /// Ends what the driver keeps open (ssh's shared connections).

@@ -47,8 +47,11 @@ public struct SessionOutcome: Sendable {
     }
 
     public init(
-        status: Status, refusal: Refusal? = nil, report: MigrationReport? = nil,
-        cluster: ClusterOperation.Report? = nil, target: MigrationTarget? = nil
+        status: Status,
+        refusal: Refusal? = nil,
+        report: MigrationReport? = nil,
+        cluster: ClusterOperation.Report? = nil,
+        target: MigrationTarget? = nil
     ) {
         self.status = status
         self.refusal = refusal

@@ -16,7 +16,8 @@ extension KVMMigrate {
                 version, CPU (libvirt's comparison) and free memory; every disk on storage the destination \
                 sees, or --copy-storage-all; disk cache modes libvirt accepts; with --cluster, the cluster's \
                 own checks. Exit status 0 when the migration would be tried, 2 when a check fails.
-                """)
+                """
+        )
 
         @OptionGroup(title: "Connection") var connection: ConnectionOptions
         @Argument(help: "The domain's name or UUID on the source.") var domain: String
@@ -33,19 +34,27 @@ extension KVMMigrate {
 
         func run() async throws {
             let request = MigrationRequest(
-                domain: self.domain, sourceURI: self.connection.sourceURI, destinationURI: self.destinationURI,
-                offline: self.offline, persistent: self.offline,
+                domain: self.domain,
+                sourceURI: self.connection.sourceURI,
+                destinationURI: self.destinationURI,
+                offline: self.offline,
+                persistent: self.offline,
                 parameters: MigrationParameters(migrationURI: self.migrateURI, destinationName: self.dname),
-                copyStorage: self.copyStorageAll)
+                copyStorage: self.copyStorageAll
+            )
             let cluster: ClusterOperation? =
                 self.cluster || self.clusterOptions.path != nil
                 ? self.clusterOptions.operation(
-                    try self.clusterOptions.load(json: self.output.json, command: "check"), output: self.output,
-                    display: nil)
+                    try self.clusterOptions.load(json: self.output.json, command: "check"),
+                    output: self.output,
+                    display: nil
+                )
                 : nil
             let session = MigrationSession(
                 MigrationSession.Options(request: request),
-                migrationDriver: LibvirtMigrationDriver(logger: self.output.makeLogger()), cluster: cluster)
+                migrationDriver: LibvirtMigrationDriver(logger: self.output.makeLogger()),
+                cluster: cluster
+            )
             try await CheckReport.run(session, json: self.output.json)
         }
     }
@@ -73,7 +82,8 @@ enum CheckReport {
         lines.append(
             wouldMigrate
                 ? "The migration would be tried."
-                : "The migration would be refused (\(failed) check\(failed == 1 ? "" : "s") failed).")
+                : "The migration would be refused (\(failed) check\(failed == 1 ? "" : "s") failed)."
+        )
         return lines.joined(separator: "\n")
     }
 }

@@ -13,14 +13,16 @@ extension KVMMigrate {
                 nodes; how to reach them and the hosts come from the cluster configuration (see \
                 Fixtures/cluster.yaml).
                 """,
-            subcommands: [Status.self, Prepare.self, Restore.self, Verify.self])
+            subcommands: [Status.self, Prepare.self, Restore.self, Verify.self]
+        )
     }
 }
 
 extension KVMMigrate.ClusterGroup {
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Per node: CF state, the CF timeout in use, the shutdown facility's agents; healthy or why not.")
+            abstract: "Per node: CF state, the CF timeout in use, the shutdown facility's agents; healthy or why not."
+        )
 
         @OptionGroup var cluster: ClusterOptions
         @OptionGroup var output: OutputOptions
@@ -43,7 +45,8 @@ extension KVMMigrate.ClusterGroup {
     struct Prepare: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Make the cluster tolerant of DOMAIN's migration: SF stopped, CF timeout raised, on every node.",
-            discussion: "Leaves an open journal; `kvmmigrate cluster restore DOMAIN` (or `recover`) finishes it.")
+            discussion: "Leaves an open journal; `kvmmigrate cluster restore DOMAIN` (or `recover`) finishes it."
+        )
 
         @OptionGroup var cluster: ClusterOptions
         @Argument(help: "The libvirt domain that will move.") var domain: String
@@ -57,23 +60,38 @@ extension KVMMigrate.ClusterGroup {
             let report: ClusterOperation.Report
             do {
                 (_, report) = try await operation.run(
-                    domain: self.domain, command: "prepare", sourceHost: nil, destinationURI: nil,
+                    domain: self.domain,
+                    command: "prepare",
+                    sourceHost: nil,
+                    destinationURI: nil,
                     restoreAfterwards: false
                 ) { () }
             } catch {
                 throw ClusterOutput.refusal(error, command: "cluster prepare", json: self.output.json)
             }
-            try finish(ClusterPart(report), command: "cluster prepare", json: self.output.json, success: report.prepared)
+            try finish(
+                ClusterPart(report),
+                command: "cluster prepare",
+                json: self.output.json,
+                success: report.prepared
+            )
         }
     }
 
     struct Restore: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Make the cluster strict again after DOMAIN moved: CF timeout back, agents pointed at its host, SF started, verified.")
+            abstract:
+                "Make the cluster strict again after DOMAIN moved: CF timeout back, agents pointed at its host, SF started, verified."
+        )
 
         @OptionGroup var cluster: ClusterOptions
         @Argument(help: "The libvirt domain that moved.") var domain: String
-        @Option(help: ArgumentHelp("The host it runs on now (default: ask libvirt on every configured host).", valueName: "name"))
+        @Option(
+            help: ArgumentHelp(
+                "The host it runs on now (default: ask libvirt on every configured host).",
+                valueName: "name"
+            )
+        )
         var host: String?
         @OptionGroup var output: OutputOptions
 
@@ -92,7 +110,8 @@ extension KVMMigrate.ClusterGroup {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Poll sdtool -s on every node until every agent shows TestWorked and InitWorked, or the deadline.")
+            abstract: "Poll sdtool -s on every node until every agent shows TestWorked and InitWorked, or the deadline."
+        )
 
         @OptionGroup var cluster: ClusterOptions
         @Option(help: ArgumentHelp("Give up after this many seconds (default: the configuration's).", valueName: "s"))
@@ -109,8 +128,10 @@ extension KVMMigrate.ClusterGroup {
                 throw ClusterOutput.refusal(error, command: "cluster verify", json: self.output.json)
             }
             let document = VerifyDocument(
-                healthy: verification.healthy, elapsedSeconds: Double(verification.elapsed / .milliseconds(1)) / 1000,
-                problems: verification.problems)
+                healthy: verification.healthy,
+                elapsedSeconds: Double(verification.elapsed / .milliseconds(1)) / 1000,
+                problems: verification.problems
+            )
             if self.output.json { print(JSONOutput.encode(document)) }
             var lines = [verification.healthy ? "Every agent on every node: TestWorked, InitWorked." : "NOT healthy:"]
             for node in verification.problems.keys.sorted() {
@@ -124,7 +145,9 @@ extension KVMMigrate.ClusterGroup {
 
 /// Prints a cluster step's report and exits with 0 or ``ExitCode/clusterNotHealthy``.
 func finish(_ part: ClusterPart, command: String, json: Bool, success: Bool) throws {
-    if json { print(JSONOutput.encode(ClusterStepDocument(command: command, exitCode: success ? 0 : 6, cluster: part))) }
+    if json {
+        print(JSONOutput.encode(ClusterStepDocument(command: command, exitCode: success ? 0 : 6, cluster: part)))
+    }
     ProgressDisplay.write(part.text + "\n")
     if !success { throw ExitCode.clusterNotHealthy }
 }
@@ -176,18 +199,27 @@ struct StatusDocument: Encodable {
         self.healthy = status.isHealthy
         self.nodes = status.nodes.map { node in
             Node(
-                name: node.node, reachable: node.unreachable == nil,
-                cfNodeStates: node.nodeTable.map { Dictionary(uniqueKeysWithValues: $0.nodes.map { ($0.name, $0.state.rawValue) }) },
+                name: node.node,
+                reachable: node.unreachable == nil,
+                cfNodeStates: node.nodeTable.map {
+                    Dictionary(uniqueKeysWithValues: $0.nodes.map { ($0.name, $0.state.rawValue) })
+                },
                 clusterTimeoutSeconds: node.clusterTimeoutInUse,
                 clusterTimeoutConfiguredSeconds: node.clusterTimeoutConfigured,
                 shutdownFacilityRunning: node.isShutdownFacilityRunning,
                 agents: node.shutdownFacility?.rows.map {
                     Agent(
-                        node: $0.nodeName, agent: $0.agentName, saState: $0.agentState.rawValue,
-                        shutState: $0.shutdownState.rawValue, testState: $0.testState.rawValue,
-                        initState: $0.initializationState.rawValue)
+                        node: $0.nodeName,
+                        agent: $0.agentName,
+                        saState: $0.agentState.rawValue,
+                        shutState: $0.shutdownState.rawValue,
+                        testState: $0.testState.rawValue,
+                        initState: $0.initializationState.rawValue
+                    )
                 } ?? [],
-                healthy: node.isHealthy, problems: node.problems)
+                healthy: node.isHealthy,
+                problems: node.problems
+            )
         }
     }
 
@@ -203,7 +235,9 @@ struct StatusDocument: Encodable {
             lines.append(
                 "\(node.name): \(node.healthy ? "healthy" : "NOT healthy")  CF [\(states.joined(separator: ", "))]  "
                     + "CF timeout \(node.clusterTimeoutSeconds.map { "\($0) s" } ?? "?")  "
-                    + (node.shutdownFacilityRunning ? "SF running, \(working)/\(node.agents.count) agents working" : "SF not running"))
+                    + (node.shutdownFacilityRunning
+                        ? "SF running, \(working)/\(node.agents.count) agents working" : "SF not running")
+            )
             for problem in node.problems { lines.append("  \(problem)") }
         }
         lines.append(self.healthy ? "The cluster is healthy." : "The cluster is NOT healthy.")

@@ -9,11 +9,14 @@ struct ClusterOptions: ParsableArguments {
         name: .customLong("cluster-config"),
         help: ArgumentHelp(
             "The cluster configuration (default: $KVMMIGRATE_CLUSTER_CONFIG or \(ClusterConfiguration.defaultPath)).",
-            valueName: "file"))
+            valueName: "file"
+        )
+    )
     var path: String?
 
     var resolvedPath: String {
-        self.path ?? ProcessInfo.processInfo.environment["KVMMIGRATE_CLUSTER_CONFIG"] ?? ClusterConfiguration.defaultPath
+        self.path ?? ProcessInfo.processInfo.environment["KVMMIGRATE_CLUSTER_CONFIG"]
+            ?? ClusterConfiguration.defaultPath
     }
 
     /// Reads the configuration; reports one line (or the `--json` refusal) and throws exit code 2 when it is
@@ -31,12 +34,19 @@ struct ClusterOptions: ParsableArguments {
     }
 
     /// The cluster operation of a command, its steps shown on `display`.
-    func operation(_ configuration: ClusterConfiguration, output: OutputOptions, display: ProgressDisplay?)
+    func operation(
+        _ configuration: ClusterConfiguration,
+        output: OutputOptions,
+        display: ProgressDisplay?
+    )
         -> ClusterOperation
     {
         ClusterOperation(
-            configuration: configuration, configurationPath: self.resolvedPath, logger: output.makeLogger(),
-            onEvent: { event in display?.event(event) })
+            configuration: configuration,
+            configurationPath: self.resolvedPath,
+            logger: output.makeLogger(),
+            onEvent: { event in display?.event(event) }
+        )
     }
 
     /// A private directory for ssh's connection sharing, for this process's lifetime.
@@ -44,7 +54,10 @@ struct ClusterOptions: ParsableArguments {
         let path = FileManager.default.temporaryDirectory.appending(path: "kvmmigrate-ssh-\(getpid())").path
         do {
             try FileManager.default.createDirectory(
-                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                atPath: path,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
             return path
         } catch {
             return nil

@@ -40,7 +40,9 @@ struct ClusterPart: Encodable {
         self.verifySeconds = report.verification.map { Double($0.elapsed / .milliseconds(1)) / 1000 }
         self.afterStepRetries = report.verification?.retries
         var problems = report.verification?.problems ?? [:]
-        for (node, failure) in report.restore?.failures ?? [:] { problems[node, default: []].append(failure.description) }
+        for (node, failure) in report.restore?.failures ?? [:] {
+            problems[node, default: []].append(failure.description)
+        }
         self.problems = problems
         self.prepareFailure = report.prepareFailure
         self.restoreProblem = report.restoreProblem
@@ -52,13 +54,15 @@ struct ClusterPart: Encodable {
         let verdict = self.healthy ? "healthy" : "NOT healthy"
         lines.append(
             "Cluster (\(self.nodes.joined(separator: ", "))): \(verdict)"
-                + (self.host.map { ", agents of \(self.guestNode) point at \($0.name) (\($0.address))" } ?? ""))
+                + (self.host.map { ", agents of \(self.guestNode) point at \($0.name) (\($0.address))" } ?? "")
+        )
         if let failure = self.prepareFailure { lines.append("  prepare failed: \(failure)") }
         if let problem = self.restoreProblem { lines.append("  \(problem)") }
         if let seconds = self.verifySeconds {
             lines.append(
                 String(format: "  verified in %.1f s", seconds)
-                    + ((self.afterStepRetries ?? 0) > 0 ? ", after-step run again \(self.afterStepRetries!)×" : ""))
+                    + ((self.afterStepRetries ?? 0) > 0 ? ", after-step run again \(self.afterStepRetries!)×" : "")
+            )
         }
         for node in self.problems.keys.sorted() {
             for problem in self.problems[node]! { lines.append("  \(node): \(problem)") }
@@ -73,7 +77,11 @@ enum ClusterOutput {
     /// for the command to throw, so that its `defer`s run.
     static func refusal(_ error: ClusterError, command: String, json: Bool) -> ExitCode {
         if json {
-            print(JSONOutput.encode(RefusalDocument(command: command, exitCode: error.exitCode.rawValue, error: .init(error))))
+            print(
+                JSONOutput.encode(
+                    RefusalDocument(command: command, exitCode: error.exitCode.rawValue, error: .init(error))
+                )
+            )
         }
         ProgressDisplay.write("Error: \(error.description)\n")
         return error.exitCode

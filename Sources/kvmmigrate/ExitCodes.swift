@@ -34,7 +34,8 @@ enum ExitCodes {
 
     /// The table as `--help` shows it: `EXIT STATUS`, then one entry per code, wrapped by the parser.
     static var help: String {
-        "EXIT STATUS\n" + Self.table.map { "  \(String($0.code).padding(toLength: 3, withPad: " ", startingAt: 0)) \($0.meaning)" }
+        "EXIT STATUS\n"
+            + Self.table.map { "  \(String($0.code).padding(toLength: 3, withPad: " ", startingAt: 0)) \($0.meaning)" }
             .joined(separator: "\n")
     }
 }

@@ -17,7 +17,8 @@ struct KVMMigrate: AsyncParsableCommand {
 struct ConnectionOptions: ParsableArguments {
     @Option(
         name: [.customShort("c"), .customLong("connect")],
-        help: ArgumentHelp("The source host's libvirt URI, as with virsh -c.", valueName: "uri"))
+        help: ArgumentHelp("The source host's libvirt URI, as with virsh -c.", valueName: "uri")
+    )
     var sourceURI = ProcessInfo.processInfo.environment["LIBVIRT_DEFAULT_URI"] ?? "qemu:///system"
 }
 

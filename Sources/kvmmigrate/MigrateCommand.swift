@@ -14,15 +14,20 @@ extension KVMMigrate {
                 The source daemon connects to DEST_URI itself (peer to peer), so DEST_URI is the destination as \
                 the source host reaches it. Ctrl-C or SIGTERM aborts the migration: the guest keeps running on \
                 the source. See `kvmmigrate --help` for exit codes.
-                """)
+                """
+        )
 
         @OptionGroup(title: "Connection") var connection: ConnectionOptions
 
         @Argument(help: "The domain's name or UUID on the source.")
         var domain: String
 
-        @Argument(help: ArgumentHelp("The destination host's libvirt URI, e.g. qemu+tcp://host-b/system.",
-            valueName: "dest-uri"))
+        @Argument(
+            help: ArgumentHelp(
+                "The destination host's libvirt URI, e.g. qemu+tcp://host-b/system.",
+                valueName: "dest-uri"
+            )
+        )
         var destinationURI: String
 
         @Flag(help: "Move the definition of a stopped domain (implies --persistent).")
@@ -64,12 +69,16 @@ extension KVMMigrate {
             help: """
                 Resume a post-copy migration whose link broke (POSTCOPY_RESUME): the guest runs on the destination \
                 with part of its memory still on the source.
-                """)
+                """
+        )
         var postcopyResume = false
 
         @Option(
             help: ArgumentHelp(
-                "After a failure, how long to wait for a host that stopped answering, in seconds.", valueName: "s"))
+                "After a failure, how long to wait for a host that stopped answering, in seconds.",
+                valueName: "s"
+            )
+        )
         var reconnectTimeout: UInt64 = 120
 
         @Flag(help: "Run the PRIMECLUSTER steps around the migration: prepare every node, migrate, restore, verify.")
@@ -107,16 +116,24 @@ extension KVMMigrate {
 
         func request(policy: ConvergencePolicy) -> MigrationRequest {
             MigrationRequest(
-                domain: self.domain, sourceURI: self.connection.sourceURI, destinationURI: self.destinationURI,
-                offline: self.offline, persistent: self.persistent || self.offline,
-                undefineSource: self.undefineSource, compressed: self.compressed, policy: policy,
+                domain: self.domain,
+                sourceURI: self.connection.sourceURI,
+                destinationURI: self.destinationURI,
+                offline: self.offline,
+                persistent: self.persistent || self.offline,
+                undefineSource: self.undefineSource,
+                compressed: self.compressed,
+                policy: policy,
                 parameters: MigrationParameters(
-                    migrationURI: self.migrateURI, destinationName: self.dname,
+                    migrationURI: self.migrateURI,
+                    destinationName: self.dname,
                     // The cap stands for the link: it holds in post-copy too.
                     bandwidthMiBPerSecond: self.bandwidth,
                     postCopyBandwidthMiBPerSecond: policy.needsPostCopy ? self.bandwidth : nil,
-                    parallelConnections: self.parallel),
-                copyStorage: self.copyStorageAll)
+                    parallelConnections: self.parallel
+                ),
+                copyStorage: self.copyStorageAll
+            )
         }
 
         func run() async throws {
@@ -125,14 +142,22 @@ extension KVMMigrate {
             let cluster: ClusterOperation? =
                 self.clusterMode
                 ? self.clusterOptions.operation(
-                    try self.clusterOptions.load(json: self.output.json, command: "migrate"), output: self.output,
-                    display: nil)
+                    try self.clusterOptions.load(json: self.output.json, command: "migrate"),
+                    output: self.output,
+                    display: nil
+                )
                 : nil
             let session = MigrationSession(
                 MigrationSession.Options(
-                    request: request, skipChecks: self.skipChecks, resumePostCopy: self.postcopyResume,
-                    reconnectTimeout: .seconds(Int64(clamping: self.reconnectTimeout)), delegate: self.delegate),
-                migrationDriver: LibvirtMigrationDriver(logger: logger), cluster: cluster)
+                    request: request,
+                    skipChecks: self.skipChecks,
+                    resumePostCopy: self.postcopyResume,
+                    reconnectTimeout: .seconds(Int64(clamping: self.reconnectTimeout)),
+                    delegate: self.delegate
+                ),
+                migrationDriver: LibvirtMigrationDriver(logger: logger),
+                cluster: cluster
+            )
             if self.dryRun {
                 try await CheckReport.run(session, json: self.output.json)
                 return
@@ -153,10 +178,12 @@ extension KVMMigrate {
             let name = SignalWatcher.name(number)
             switch response {
             case .stoppingBeforeStart: return "\(name): stopping before the migration starts."
-            case .aborting(first: true): return "\(name): aborting the migration; the guest keeps running on the source…"
+            case .aborting(first: true):
+                return "\(name): aborting the migration; the guest keeps running on the source…"
             case .aborting(first: false): return "\(name): still aborting, waiting for libvirt to finish…"
             case .restoring:
-                return "\(name): the guest cluster is being restored; that finishes first (it must, or it cannot fail over)."
+                return
+                    "\(name): the guest cluster is being restored; that finishes first (it must, or it cannot fail over)."
             }
         }
 
@@ -174,7 +201,8 @@ extension KVMMigrate {
                 if let part {
                     // The prepare failed: nothing migrated; the restore undid the prepare.
                     ProgressDisplay.write(
-                        "Error: the migration did not start: \(outcome.cluster?.prepareFailure ?? "the prepare failed")\n")
+                        "Error: the migration did not start: \(outcome.cluster?.prepareFailure ?? "the prepare failed")\n"
+                    )
                     ProgressDisplay.write(part.text + "\n")
                 } else {
                     ProgressDisplay.write("Error: \(error.message)\n")

@@ -103,11 +103,15 @@ struct MigrateDocument: Encodable {
         self.exitCode = exitCode.rawValue
         self.domain = DomainPart(name: report.domainName, uuid: report.domainUUID)
         self.source = HostPart(
-            uri: report.sourceURI, hostname: report.sourceHostname,
-            domainState: report.location.sourceState?.description ?? "absent")
+            uri: report.sourceURI,
+            hostname: report.sourceHostname,
+            domainState: report.location.sourceState?.description ?? "absent"
+        )
         self.destination = HostPart(
-            uri: report.destinationURI, hostname: report.destinationHostname,
-            domainState: report.location.destinationState?.description ?? "absent")
+            uri: report.destinationURI,
+            hostname: report.destinationHostname,
+            domainState: report.location.destinationState?.description ?? "absent"
+        )
         self.startedAt = report.startedAt
         self.totalTimeMilliseconds = Format.milliseconds(report.totalTime)
         self.downtimeMilliseconds = Format.milliseconds(report.downtime)
@@ -147,7 +151,8 @@ extension MigrationReport {
     var text: String {
         var headline: String
         switch self.outcome {
-        case .completed: headline = "Migrated \(self.domainName) from \(self.sourceHostname) to \(self.destinationHostname)."
+        case .completed:
+            headline = "Migrated \(self.domainName) from \(self.sourceHostname) to \(self.destinationHostname)."
         case .aborted:
             headline = "Migration of \(self.domainName) aborted\(self.abortReason.map { " (\($0))" } ?? "")."
         case .failed: headline = "Migration of \(self.domainName) failed: \(self.errorMessage ?? "unknown error")"
@@ -157,13 +162,17 @@ extension MigrationReport {
         }
         let runningOn: String
         switch self.location.summary {
-        case .destination: runningOn = "\(self.destinationHostname) (\(self.destinationURI)), \(self.location.destinationState!)"
+        case .destination:
+            runningOn = "\(self.destinationHostname) (\(self.destinationURI)), \(self.location.destinationState!)"
         case .source: runningOn = "\(self.sourceHostname) (\(self.sourceURI)), \(self.location.sourceState!)"
-        case .both: runningOn = "BOTH hosts — stop one copy: source \(self.location.sourceState!), destination \(self.location.destinationState!)"
+        case .both:
+            runningOn =
+                "BOTH hosts — stop one copy: source \(self.location.sourceState!), destination \(self.location.destinationState!)"
         case .nowhere: runningOn = "no host — the guest is not running anywhere"
         case .unknown: runningOn = "unknown: \(self.location.problem ?? "")"
         case .postCopyBroken:
-            runningOn = "SPLIT by a broken post-copy migration — do not stop either copy: source "
+            runningOn =
+                "SPLIT by a broken post-copy migration — do not stop either copy: source "
                 + "\(self.location.sourceState.map(String.init(describing:)) ?? "not answering"), destination "
                 + "\(self.location.destinationState.map(String.init(describing:)) ?? "not answering")"
         }

@@ -9,7 +9,9 @@ struct PolicyOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
             "How to finish a migration that does not converge: low-downtime (never post-copy), balanced, fastest.",
-            valueName: "preset"))
+            valueName: "preset"
+        )
+    )
     var policy: ConvergencePolicy.Preset = .balanced
 
     @Option(help: ArgumentHelp("The allowed downtime at the start, in ms.", valueName: "ms"))
@@ -18,7 +20,9 @@ struct PolicyOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
             "Later allowed downtimes, in ms, one per stalled stretch of passes (e.g. 200,300; none for no steps).",
-            valueName: "ms,ms,…"))
+            valueName: "ms,ms,…"
+        )
+    )
     var downtimeSteps: String?
 
     @Flag(inversion: .prefixedNo, help: "Arm QEMU's auto-converge: throttle the guest's CPUs when it dirties too fast.")
@@ -29,10 +33,18 @@ struct PolicyOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Seconds allowed per GiB of guest memory before the timeout action (0: no limit).", valueName: "s"))
+            "Seconds allowed per GiB of guest memory before the timeout action (0: no limit).",
+            valueName: "s"
+        )
+    )
     var completionTimeout: UInt64?
 
-    @Option(help: ArgumentHelp("What to do when the time runs out: abort (default), suspend, postcopy.", valueName: "action"))
+    @Option(
+        help: ArgumentHelp(
+            "What to do when the time runs out: abort (default), suspend, postcopy.",
+            valueName: "action"
+        )
+    )
     var timeoutAction: ConvergencePolicy.TimeoutAction?
 
     /// Whether any knob beyond the preset was given.
@@ -68,7 +80,9 @@ struct PolicyOptions: ParsableArguments {
         var steps: [Duration] = []
         for part in trimmed.split(separator: ",", omittingEmptySubsequences: false) {
             guard let milliseconds = UInt64(part.trimmingCharacters(in: .whitespaces)), milliseconds > 0 else {
-                throw ValidationError("--downtime-steps takes milliseconds separated by commas, e.g. 200,300; not '\(text)'.")
+                throw ValidationError(
+                    "--downtime-steps takes milliseconds separated by commas, e.g. 200,300; not '\(text)'."
+                )
             }
             steps.append(.milliseconds(Int64(clamping: milliseconds)))
         }

@@ -82,7 +82,10 @@ final class ProgressDisplay: Sendable {
     /// Clears the live line, before the report is printed.
     func clear() {
         guard self.style == .terminal else { return }
-        if self.state.withLock({ state in defer { state.drawn = false }; return state.drawn }) {
+        if self.state.withLock({ state in
+            defer { state.drawn = false }
+            return state.drawn
+        }) {
             Self.write("\r\u{1B}[2K")
         }
     }
@@ -105,7 +108,9 @@ extension ProgressDisplay {
         case .cluster(let event):
             self.event(event)
         case .migrationStarted(let target, let policy):
-            self.message("Migrating \(target.domainName) from \(target.sourceHostname) to \(target.destinationHostname)…")
+            self.message(
+                "Migrating \(target.domainName) from \(target.sourceHostname) to \(target.destinationHostname)…"
+            )
             self.message("  policy \(policy)")
         case .resumingPostCopy(let target):
             self.message("Resuming the post-copy migration of \(target.domainName) to \(target.destinationHostname)…")

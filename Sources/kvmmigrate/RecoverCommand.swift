@@ -10,7 +10,8 @@ extension KVMMigrate {
                 Reads the operation journal, asks libvirt on every configured host where the domain runs now, \
                 and restores the cluster for that host. `kvmmigrate migrate --cluster` refuses to start while an \
                 operation is unfinished.
-                """)
+                """
+        )
 
         @OptionGroup var cluster: ClusterOptions
         @OptionGroup var output: OutputOptions
@@ -30,8 +31,10 @@ extension KVMMigrate {
                 print(JSONOutput.encode(RecoverDocument(exitCode: healthy ? 0 : 6, recovered: parts)))
             }
             ProgressDisplay.write(
-                (parts.isEmpty ? "Nothing to recover: no unfinished operation." : parts.map(\.text).joined(separator: "\n"))
-                    + "\n")
+                (parts.isEmpty
+                    ? "Nothing to recover: no unfinished operation." : parts.map(\.text).joined(separator: "\n"))
+                    + "\n"
+            )
             if !healthy { throw ExitCode.clusterNotHealthy }
         }
     }

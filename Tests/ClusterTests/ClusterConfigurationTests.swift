@@ -23,7 +23,8 @@ import Testing
 
     @Test func defaultsApplyToWhatIsLeftOut() throws {
         let configuration = try ClusterConfiguration(
-            yaml: "hosts:\n  - {name: a, uri: 'qemu+ssh://a/system', address: 192.0.2.1, weight: 2}\n")
+            yaml: "hosts:\n  - {name: a, uri: 'qemu+ssh://a/system', address: 192.0.2.1, weight: 2}\n"
+        )
         #expect(configuration.mode == .guest)
         #expect(configuration.migrationClusterTimeout == 600)
         #expect(configuration.journalDirectory == "/var/lib/kvmmigrate/journal")
@@ -47,7 +48,9 @@ import Testing
     }
 
     @Test func aMissingFileSaysWhichFile() {
-        let error = #expect(throws: ClusterError.self) { try ClusterConfiguration(contentsOf: "/nonexistent/cluster.yaml") }
+        let error = #expect(throws: ClusterError.self) {
+            try ClusterConfiguration(contentsOf: "/nonexistent/cluster.yaml")
+        }
         #expect(error?.description.contains("/nonexistent/cluster.yaml") == true)
     }
 }

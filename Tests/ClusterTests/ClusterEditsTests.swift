@@ -29,16 +29,29 @@ import Testing
         let once = try ClusterEdits.restored(clusterConfig: self.clusterConfig, before: 30)
         #expect(try ClusterEdits.restored(clusterConfig: once, before: 30) == once)
         let pointed = try ClusterEdits.pointed(
-            libvirtAgentConfig: self.agents, fileName: "SA_libvirtgp.cfg", guest: "guest1", address: "10.77.0.2")
+            libvirtAgentConfig: self.agents,
+            fileName: "SA_libvirtgp.cfg",
+            guest: "guest1",
+            address: "10.77.0.2"
+        )
         #expect(
             try ClusterEdits.pointed(
-                libvirtAgentConfig: pointed, fileName: "SA_libvirtgp.cfg", guest: "guest1", address: "10.77.0.2")
-                == pointed)
+                libvirtAgentConfig: pointed,
+                fileName: "SA_libvirtgp.cfg",
+                guest: "guest1",
+                address: "10.77.0.2"
+            )
+                == pointed
+        )
     }
 
     @Test func onlyTheMigratedGuestsLineChanges() throws {
         let pointed = try ClusterEdits.pointed(
-            libvirtAgentConfig: self.agents, fileName: "SA_libvirtgr.cfg", guest: "guest1", address: "10.77.0.2")
+            libvirtAgentConfig: self.agents,
+            fileName: "SA_libvirtgr.cfg",
+            guest: "guest1",
+            address: "10.77.0.2"
+        )
         #expect(pointed == self.agents.replacingOccurrences(of: "domain1 10.77.0.1", with: "domain1 10.77.0.2"))
         // The other guest's odd spacing and password, and the comment, stay as they were.
         #expect(pointed.contains("guest2  domain2  10.77.0.2  sfuser  0A1B2C3D4E5F6071"))
@@ -48,13 +61,23 @@ import Testing
     @Test func aGuestWithoutALineLeavesTheFileAlone() throws {
         #expect(
             try ClusterEdits.pointed(
-                libvirtAgentConfig: self.agents, fileName: "SA_libvirtgp.cfg", guest: "guest9", address: "10.0.0.9")
-                == self.agents)
+                libvirtAgentConfig: self.agents,
+                fileName: "SA_libvirtgp.cfg",
+                guest: "guest9",
+                address: "10.0.0.9"
+            )
+                == self.agents
+        )
     }
 
     @Test func hostFailoverModeRewritesTheHostCheckAgent() throws {
         let text = "guest1 hostA 10.77.0.1 sfuser D0860AB04E1B8FA3\nguest2 hostB 10.77.0.2 sfuser D0860AB04E1B8FA3\n"
-        let pointed = try ClusterEdits.pointed(hostCheckConfig: text, guest: "guest1", hostName: "hostB", address: "10.77.0.2")
+        let pointed = try ClusterEdits.pointed(
+            hostCheckConfig: text,
+            guest: "guest1",
+            hostName: "hostB",
+            address: "10.77.0.2"
+        )
         #expect(pointed.hasPrefix("guest1 hostB 10.77.0.2 sfuser D0860AB04E1B8FA3\n"))
         #expect(pointed.hasSuffix("guest2 hostB 10.77.0.2 sfuser D0860AB04E1B8FA3\n"))
     }
@@ -72,7 +95,12 @@ import Testing
     @Test func aMalformedFileIsAnErrorThatKeepsThePasswordOut() {
         let broken = "guest1 domain1 10.77.0.1 sfuser S3CR3TPASSWORD extra-field\n"
         let error = #expect(throws: ClusterError.self) {
-            try ClusterEdits.pointed(libvirtAgentConfig: broken, fileName: "SA_libvirtgp.cfg", guest: "guest1", address: "x")
+            try ClusterEdits.pointed(
+                libvirtAgentConfig: broken,
+                fileName: "SA_libvirtgp.cfg",
+                guest: "guest1",
+                address: "x"
+            )
         }
         #expect(error?.description.contains("S3CR3TPASSWORD") == false)
     }
@@ -92,7 +120,9 @@ import Testing
             """
         let sections = NodeStatus.sections(of: output)
         #expect(sections.map(\.status) == [0, 1, 0, 1])
-        #expect(sections[0].output == "Node     Number State       Os      Cpu\nguest1   1      UP          Linux   EM64T\n")
+        #expect(
+            sections[0].output == "Node     Number State       Os      Cpu\nguest1   1      UP          Linux   EM64T\n"
+        )
         #expect(sections[1].output == "cftool: not loaded\n")
         #expect(sections[2].output == "")
     }

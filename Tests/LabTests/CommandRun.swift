@@ -58,7 +58,8 @@ final class RunningCommand: @unchecked Sendable {
         return CommandRun(
             exitCode: self.process.terminationStatus,
             standardOutput: String(decoding: self.outputData, as: UTF8.self),
-            standardError: String(decoding: self.errorData, as: UTF8.self))
+            standardError: String(decoding: self.errorData, as: UTF8.self)
+        )
     }
 }
 

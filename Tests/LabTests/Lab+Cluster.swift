@@ -9,7 +9,10 @@ extension Lab {
     /// Runs a shell command inside a node's (or host's) namespaces, as an operator logged in there would.
     @discardableResult
     func shell(on node: String, _ command: String) throws -> String {
-        let result = try run(URL(filePath: "/bin/bash"), [self.labScript.path, "exec", node, "--", "sh", "-c", command])
+        let result = try run(
+            URL(filePath: "/bin/bash"),
+            [self.labScript.path, "exec", node, "--", "sh", "-c", command]
+        )
         guard result.exitCode == 0 else {
             throw LabError("on \(node): \(command): exit \(result.exitCode): \(result.standardError)")
         }
@@ -54,7 +57,11 @@ extension Lab {
             #expect(config.contains("CLUSTER_TIMEOUT \"10\""), "\(node): \(config)", sourceLocation: sourceLocation)
             #expect(config.contains("CFCP \"cfcp\"") && config.hasPrefix("#"), sourceLocation: sourceLocation)
             let loaded = try self.shell(on: node, "/opt/SMAW/bin/cfset -a")
-            #expect(loaded.contains("KEY: CLUSTER_TIMEOUT VALUE: 10"), "\(node): \(loaded)", sourceLocation: sourceLocation)
+            #expect(
+                loaded.contains("KEY: CLUSTER_TIMEOUT VALUE: 10"),
+                "\(node): \(loaded)",
+                sourceLocation: sourceLocation
+            )
             #expect(try self.agentHosts(on: node, for: "guest1") == [address, address], sourceLocation: sourceLocation)
             let modes = try self.shell(on: node, "stat -c '%U %a' /etc/opt/SMAW/SMAWsf/SA_libvirtgp.cfg")
             #expect(modes.trimmingCharacters(in: .whitespacesAndNewlines) == "root 600", sourceLocation: sourceLocation)
@@ -67,7 +74,11 @@ extension Lab {
             Thread.sleep(forTimeInterval: 1)
         }
         for (node, table) in zip(self.nodes, tables) {
-            #expect(table?.isHealthy == true, "\(node): \(table?.problems ?? ["SF not running"])", sourceLocation: sourceLocation)
+            #expect(
+                table?.isHealthy == true,
+                "\(node): \(table?.problems ?? ["SF not running"])",
+                sourceLocation: sourceLocation
+            )
         }
     }
 

@@ -79,7 +79,9 @@ struct Lab {
                 try destination.domain(named: self.domain).destroy()
             } else {
                 try destination.domain(named: self.domain).migrate(
-                    to: self.sourceURI, flags: [.live, .persistOnDestination, .undefineSource])
+                    to: self.sourceURI,
+                    flags: [.live, .persistOnDestination, .undefineSource]
+                )
             }
         }
         if let leftover = try? destination.domain(named: self.domain), !((try? leftover.isActive()) ?? false) {
@@ -96,7 +98,9 @@ struct Lab {
     /// does not know it.
     func expectUnchanged(sourceLocation: SourceLocation = #_sourceLocation) throws {
         #expect(
-            self.state(of: self.domain, on: try self.source())?.state == .running, sourceLocation: sourceLocation)
+            self.state(of: self.domain, on: try self.source())?.state == .running,
+            sourceLocation: sourceLocation
+        )
         #expect(self.state(of: self.domain, on: try self.destination()) == nil, sourceLocation: sourceLocation)
     }
 }

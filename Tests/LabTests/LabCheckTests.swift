@@ -15,7 +15,9 @@ extension LabTests {
         private func check(_ domain: String? = nil, _ extra: [String] = []) throws -> (CommandRun, [String: String]) {
             let result = try run(
                 self.lab.binary,
-                ["check", domain ?? self.lab.domain, self.lab.destinationURI, "-c", self.lab.sourceURI, "--json"] + extra)
+                ["check", domain ?? self.lab.domain, self.lab.destinationURI, "-c", self.lab.sourceURI, "--json"]
+                    + extra
+            )
             let checks = (try result.json["checks"] as? [[String: Any]] ?? []).reduce(into: [String: String]()) {
                 $0[$1["name"] as? String ?? ""] = $1["status"] as? String
             }
@@ -26,7 +28,9 @@ extension LabTests {
             let (result, checks) = try self.check(nil, ["--cluster"])
             #expect(result.exitCode == 0, "\(result.standardError)")
             #expect(try result.json["would_migrate"] as? Bool == true)
-            for name in ["hosts", "domain", "destination-name", "migration-address", "destination-memory", "storage", "cluster"] {
+            for name in [
+                "hosts", "domain", "destination-name", "migration-address", "destination-memory", "storage", "cluster",
+            ] {
                 #expect(checks[name] == "pass", "\(name): \(result.standardError)")
             }
             #expect(!checks.values.contains("fail"))
@@ -69,8 +73,11 @@ extension LabTests {
             #expect(checks["migration-address"] == "fail")
             let migrate = try run(
                 self.lab.binary,
-                ["migrate", self.lab.domain, self.lab.destinationURI, "-c", self.lab.sourceURI, "--migrate-uri",
-                 "tcp://10.77.0.99"])
+                [
+                    "migrate", self.lab.domain, self.lab.destinationURI, "-c", self.lab.sourceURI, "--migrate-uri",
+                    "tcp://10.77.0.99",
+                ]
+            )
             #expect(migrate.exitCode == 2, "\(migrate.standardError)")
             #expect(migrate.standardError.contains("migration-address"))
             try self.lab.expectUnchanged()
@@ -90,7 +97,8 @@ extension LabTests {
                 with: """
                     <devices><disk type='file' device='disk'><driver name='qemu' type='raw' cache='none'/>\
                     <source file='\(image)'/><target dev='vdb' bus='virtio'/></disk>
-                    """)
+                    """
+            )
             let guest = try source.createDomain(xml: xml)
             defer {
                 try? guest.destroy()
@@ -107,7 +115,8 @@ extension LabTests {
         @Test func dryRunIsTheSameCheckAndChangesNothing() throws {
             let result = try run(
                 self.lab.binary,
-                ["migrate", self.lab.domain, self.lab.destinationURI, "-c", self.lab.sourceURI, "--dry-run", "--json"])
+                ["migrate", self.lab.domain, self.lab.destinationURI, "-c", self.lab.sourceURI, "--dry-run", "--json"]
+            )
             #expect(result.exitCode == 0, "\(result.standardError)")
             #expect(try result.json["command"] as? String == "check")
             try self.lab.expectUnchanged()

@@ -15,15 +15,21 @@ extension LabTests {
 
         /// `kvmmigrate migrate domain1 hostB --cluster --json` (from wherever the guest is).
         private func migrate(
-            to destination: String? = nil, from source: String? = nil, _ extra: [String] = [],
+            to destination: String? = nil,
+            from source: String? = nil,
+            _ extra: [String] = [],
             environment: [String: String] = [:]
         ) throws -> CommandRun {
             let hooked = environment.keys.contains { $0.hasPrefix("KVMMIGRATE_TEST_") }
             return try run(
                 hooked ? self.lab.testHooksBinary : self.lab.binary,
-                ["migrate", self.lab.domain, destination ?? self.lab.destinationURI, "-c", source ?? self.lab.sourceURI,
-                 "--cluster", "--persistent", "--undefine-source", "--json"] + extra,
-                environment: environment)
+                [
+                    "migrate", self.lab.domain, destination ?? self.lab.destinationURI, "-c",
+                    source ?? self.lab.sourceURI,
+                    "--cluster", "--persistent", "--undefine-source", "--json",
+                ] + extra,
+                environment: environment
+            )
         }
 
         private func kvmmigrate(_ arguments: [String]) throws -> CommandRun {
@@ -40,7 +46,10 @@ extension LabTests {
             #expect((cluster["host"] as? [String: Any])?["name"] as? String == "hostB")
             #expect(cluster["guest_node"] as? String == "guest1")
             let steps = (cluster["steps"] as? [[String: Any]] ?? []).map { $0["step"] as? String ?? "" }
-            for step in ["sf-stopped", "timeout-written", "timeout-loaded", "timeout-restored", "agents-pointed", "sf-started", "verified"] {
+            for step in [
+                "sf-stopped", "timeout-written", "timeout-loaded", "timeout-restored", "agents-pointed", "sf-started",
+                "verified",
+            ] {
                 #expect(steps.contains(step), "no \(step) in \(steps)")
             }
             try self.lab.expectRestored(pointingAt: "10.77.0.2")
@@ -81,8 +90,11 @@ extension LabTests {
             let domain = try self.lab.source().domain(named: self.lab.domain)
             let command = try RunningCommand(
                 try self.lab.binary,
-                ["migrate", self.lab.domain, self.lab.destinationURI, "-c", self.lab.sourceURI, "--cluster",
-                 "--bandwidth", "1", "--json"])
+                [
+                    "migrate", self.lab.domain, self.lab.destinationURI, "-c", self.lab.sourceURI, "--cluster",
+                    "--bandwidth", "1", "--json",
+                ]
+            )
             var started = false
             for _ in 0..<600 {
                 if let stats = try? domain.jobStats(), stats.type.isActive, (stats.dataProcessed ?? 0) > 0 {
@@ -124,7 +136,8 @@ extension LabTests {
             let result = try run(
                 self.lab.binary,
                 ["migrate", self.lab.domain, self.lab.destinationURI, "-c", self.lab.sourceURI, "--cluster", "--json"],
-                environment: ["KVMMIGRATE_TEST_CRASH_AFTER_STEP": "1"])
+                environment: ["KVMMIGRATE_TEST_CRASH_AFTER_STEP": "1"]
+            )
             #expect(result.exitCode == 0, "\(result.standardError)")
             #expect(try self.lab.addressOfHost(running: self.lab.domain) == "10.77.0.2")
             try self.lab.expectRestored(pointingAt: "10.77.0.2")
@@ -147,7 +160,8 @@ extension LabTests {
             let command = try RunningCommand(
                 try self.lab.testHooksBinary,
                 ["migrate", self.lab.domain, self.lab.destinationURI, "-c", self.lab.sourceURI, "--cluster", "--json"],
-                environment: ["KVMMIGRATE_TEST_HOLD_AFTER_STEP": "\(step):\(marker)"])
+                environment: ["KVMMIGRATE_TEST_HOLD_AFTER_STEP": "\(step):\(marker)"]
+            )
             for _ in 0..<1200 where !FileManager.default.fileExists(atPath: marker + ".held") {
                 try await Task.sleep(for: .milliseconds(100))
             }
@@ -191,10 +205,12 @@ extension LabTests {
             try self.lab.shell(
                 on: "guest1",
                 "sed -i 's/^guest2 domain2 10.77.0.2 /guest2 domain2 10.77.0.1 /' /etc/opt/SMAW/SMAWsf/SA_libvirtgp.cfg"
-                    + " && /opt/SMAW/bin/sdtool -r")
+                    + " && /opt/SMAW/bin/sdtool -r"
+            )
             // As an operator would: wait until sdtool -s on guest1 has tested the stale line.
             for _ in 0..<30 {
-                if try self.lab.shutdownFacility(on: "guest1")?.row(for: "guest2", agent: "SA_libvirtgp")?.testState.rawValue
+                if try self.lab.shutdownFacility(on: "guest1")?.row(for: "guest2", agent: "SA_libvirtgp")?.testState
+                    .rawValue
                     == "TestFailed"
                 {
                     break
@@ -204,8 +220,11 @@ extension LabTests {
             let verify = try self.kvmmigrate(["cluster", "verify", "--timeout", "20", "--json"])
             #expect(verify.exitCode == 6, "\(verify.standardError)")
             let problems = try #require(try verify.json["problems"] as? [String: [String]])
-            #expect(problems["guest1"]?.contains { $0.contains("guest2 SA_libvirtgp") && $0.contains("TestFailed") } == true,
-                "\(problems)")
+            #expect(
+                problems["guest1"]?.contains { $0.contains("guest2 SA_libvirtgp") && $0.contains("TestFailed") }
+                    == true,
+                "\(problems)"
+            )
             #expect(verify.standardError.contains("TestFailed"))
 
             let restore = try self.kvmmigrate(["cluster", "restore", "domain2"])

@@ -17,7 +17,11 @@ extension LabTests {
             let domain = try self.lab.source().domain(named: self.lab.domain)
             let command = try RunningCommand(
                 try self.lab.binary,
-                ["migrate", self.lab.domain, self.lab.destinationURI, "-c", self.lab.sourceURI, "--bandwidth", "1", "--json"])
+                [
+                    "migrate", self.lab.domain, self.lab.destinationURI, "-c", self.lab.sourceURI, "--bandwidth", "1",
+                    "--json",
+                ]
+            )
             for _ in 0..<400 {
                 if let stats = try? domain.jobStats(), stats.type.isActive, (stats.dataProcessed ?? 0) > 0 { break }
                 try await Task.sleep(for: .milliseconds(50))
@@ -43,7 +47,9 @@ extension LabTests {
             #expect((entry["policy"] as? String)?.hasPrefix("balanced:") == true)
             #expect(onSource.standardError.contains("\(self.lab.domain) (outgoing to \(self.lab.destinationURI))"))
 
-            let onDestination = try self.kvmmigrate(["status", self.lab.domain, "-c", self.lab.destinationURI, "--json"])
+            let onDestination = try self.kvmmigrate([
+                "status", self.lab.domain, "-c", self.lab.destinationURI, "--json",
+            ])
             let incoming = try #require(try onDestination.json["migrations"] as? [[String: Any]])
             #expect(incoming.first?["direction"] as? String == "incoming")
 

@@ -71,7 +71,9 @@ extension LabTests {
                 guest.stop()
             }
             let before = guest.heartbeats
-            let migration = try guest.migrate(["--bandwidth", "20", "--policy", "fastest", "--reconnect-timeout", "180"])
+            let migration = try guest.migrate([
+                "--bandwidth", "20", "--policy", "fastest", "--reconnect-timeout", "180",
+            ])
             let source = try self.lab.source()
             try await self.waitFor("post-copy", seconds: 60) {
                 (try? source.domain(named: guest.name).state())?.isPostCopy == true
@@ -100,8 +102,11 @@ extension LabTests {
             let domain = try self.lab.source().domain(named: self.lab.domain)
             let migration = try RunningCommand(
                 try self.lab.binary,
-                ["migrate", self.lab.domain, self.lab.destinationURI, "-c", self.lab.sourceURI, "--cluster",
-                 "--persistent", "--undefine-source", "--bandwidth", "2", "--json"])
+                [
+                    "migrate", self.lab.domain, self.lab.destinationURI, "-c", self.lab.sourceURI, "--cluster",
+                    "--persistent", "--undefine-source", "--bandwidth", "2", "--json",
+                ]
+            )
             try await self.waitFor("the migration to send data", seconds: 60) {
                 ((try? domain.jobStats())?.dataProcessed ?? 0) > 4 << 20
             }

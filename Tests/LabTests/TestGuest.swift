@@ -17,7 +17,8 @@ struct TestGuest {
         let result = try run(
             URL(filePath: "/bin/bash"),
             [lab.labScript.path, "guest", "start", name, "--host", "hostA", "--memory", "\(memoryMiB)", "--"]
-                + commandLine)
+                + commandLine
+        )
         guard result.exitCode == 0 else { throw LabError("lab guest start \(name): \(result.standardError)") }
     }
 
@@ -42,7 +43,11 @@ struct TestGuest {
 
     /// Waits until the guest has written `count` more heartbeats than `after` (it runs and checks its memory
     /// wherever it is), then expects that it never reported corrupted memory.
-    func expectAliveAndIntact(after: Int, count: Int = 2, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    func expectAliveAndIntact(
+        after: Int,
+        count: Int = 2,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
         for _ in 0..<150 where self.heartbeats < after + count {
             try await Task.sleep(for: .milliseconds(200))
         }
@@ -52,15 +57,18 @@ struct TestGuest {
 
     /// The guest's state on each host (`nil` where the host does not know it).
     func states() throws -> (source: DomainStateInfo?, destination: DomainStateInfo?) {
-        (self.lab.state(of: self.name, on: try self.lab.source()),
-         self.lab.state(of: self.name, on: try self.lab.destination()))
+        (
+            self.lab.state(of: self.name, on: try self.lab.source()),
+            self.lab.state(of: self.name, on: try self.lab.destination())
+        )
     }
 
     /// Runs `kvmmigrate migrate` of this guest from the source to the destination with `arguments` and `--json`.
     func migrate(_ arguments: [String]) throws -> RunningCommand {
         try RunningCommand(
             try self.lab.binary,
-            ["migrate", self.name, self.lab.destinationURI, "-c", self.lab.sourceURI, "--json"] + arguments)
+            ["migrate", self.name, self.lab.destinationURI, "-c", self.lab.sourceURI, "--json"] + arguments
+        )
     }
 }
 

@@ -5,11 +5,21 @@ import Testing
 @Suite struct TypedParametersTests {
     @Test func migrationParametersRoundTripThroughLibvirtsTypedParameters() throws {
         let parameters = MigrationParameters(
-            migrationURI: "tcp://10.77.0.2", destinationName: "renamed", bandwidthMiBPerSecond: 120,
-            postCopyBandwidthMiBPerSecond: 60, parallelConnections: 4, compressionMethods: ["xbzrle", "mt"],
-            xbzrleCacheBytes: 64 << 20, autoConvergeInitial: 20, autoConvergeIncrement: 10,
-            listenAddress: "10.77.0.2", disksToCopy: ["vda", "vdb"], disksPort: 49153,
-            tlsDestination: "host-b.example", graphicsURI: "spice://host-b")
+            migrationURI: "tcp://10.77.0.2",
+            destinationName: "renamed",
+            bandwidthMiBPerSecond: 120,
+            postCopyBandwidthMiBPerSecond: 60,
+            parallelConnections: 4,
+            compressionMethods: ["xbzrle", "mt"],
+            xbzrleCacheBytes: 64 << 20,
+            autoConvergeInitial: 20,
+            autoConvergeIncrement: 10,
+            listenAddress: "10.77.0.2",
+            disksToCopy: ["vda", "vdb"],
+            disksPort: 49153,
+            tlsDestination: "host-b.example",
+            graphicsURI: "spice://host-b"
+        )
         let builder = try parameters.typedParameters()
         let decoded = builder.withView { MigrationParameters($0) }
         #expect(decoded == parameters)
@@ -24,7 +34,10 @@ import Testing
 
     @Test func parametersUseLibvirtsDocumentedNames() throws {
         let builder = try MigrationParameters(
-            migrationURI: "tcp://b", destinationName: "n", bandwidthMiBPerSecond: 1, parallelConnections: 2
+            migrationURI: "tcp://b",
+            destinationName: "n",
+            bandwidthMiBPerSecond: 1,
+            parallelConnections: 2
         ).typedParameters()
         let names = builder.withView { $0.names }
         #expect(names == ["migrate_uri", "destination_name", "bandwidth", "parallel.connections"])

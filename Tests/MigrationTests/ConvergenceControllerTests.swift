@@ -5,7 +5,9 @@ import Testing
 
 /// One observation, outside the test macros (which cannot take a mutating call).
 private func observe(
-    _ controller: inout ConvergenceController, _ statistics: JobStats, at seconds: Double
+    _ controller: inout ConvergenceController,
+    _ statistics: JobStats,
+    at seconds: Double
 ) -> [ConvergenceAction] {
     controller.observe(statistics, elapsed: .milliseconds(Int64(seconds * 1000)))
 }
@@ -15,7 +17,10 @@ private func observe(
 
     /// The statistics at the start of memory pass `pass`, with `remaining` MiB left to send.
     private func pass(
-        _ pass: UInt64, remaining: UInt64, dirtyMiBPerSecond: UInt64? = nil, carriedMiBPerSecond: UInt64 = 120,
+        _ pass: UInt64,
+        remaining: UInt64,
+        dirtyMiBPerSecond: UInt64? = nil,
+        carriedMiBPerSecond: UInt64 = 120,
         throttle: UInt64? = nil
     ) -> JobStats {
         var stats = JobStats(type: .unbounded)
@@ -31,7 +36,11 @@ private func observe(
     @Test func aConvergingMigrationTakesNoStep() {
         var controller = ConvergenceController(policy: .balanced, memoryBytes: Self.memory)
         for (index, remaining) in [96, 60, 30, 12, 5].enumerated() {
-            let actions = observe(&controller, self.pass(UInt64(index + 1), remaining: UInt64(remaining), dirtyMiBPerSecond: 40), at: Double(index))
+            let actions = observe(
+                &controller,
+                self.pass(UInt64(index + 1), remaining: UInt64(remaining), dirtyMiBPerSecond: 40),
+                at: Double(index)
+            )
             #expect(actions.isEmpty)
         }
         #expect(controller.steps.isEmpty)
@@ -42,7 +51,8 @@ private func observe(
         var actions: [[ConvergenceAction]] = []
         for pass in 1...9 {
             actions.append(
-                observe(&controller, self.pass(UInt64(pass), remaining: 64, dirtyMiBPerSecond: 200), at: Double(pass)))
+                observe(&controller, self.pass(UInt64(pass), remaining: 64, dirtyMiBPerSecond: 200), at: Double(pass))
+            )
         }
         // Pass 1 has nothing to compare; passes 2 and 3 stall: a step; 4 and 5: the next; 6 and 7: post-copy.
         #expect(actions[0].isEmpty && actions[1].isEmpty)
@@ -82,8 +92,10 @@ private func observe(
         for pass in 1...16 {
             if pass >= 4 { throttle = min(20 + UInt64(pass - 4) * 10, 50) }
             all += observe(
-                &controller, self.pass(UInt64(pass), remaining: 64, dirtyMiBPerSecond: 300, throttle: throttle),
-                at: Double(pass))
+                &controller,
+                self.pass(UInt64(pass), remaining: 64, dirtyMiBPerSecond: 300, throttle: throttle),
+                at: Double(pass)
+            )
         }
         #expect(all == [.setMaximumDowntime(.milliseconds(150))])
         #expect(!controller.steps.contains { $0.kind == .postCopy })
@@ -144,7 +156,8 @@ private func observe(
         }
         #expect(
             ConvergencePolicy.balanced.summary
-                == "balanced: downtime 300 → 400 → 500 ms, then post-copy; abort after 240 s/GiB")
+                == "balanced: downtime 300 → 400 → 500 ms, then post-copy; abort after 240 s/GiB"
+        )
         #expect(!ConvergencePolicy(.lowDowntime).needsPostCopy)
         #expect(ConvergencePolicy(.lowDowntime).summary.contains("auto-converge"))
         #expect(ConvergencePolicy(.fastest).needsPostCopy)

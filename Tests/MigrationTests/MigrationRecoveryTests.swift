@@ -16,7 +16,8 @@ import Testing
     @Test func aCleanEndNeedsNothing() {
         #expect(!MigrationRecovery.needsRecovery(DomainLocation(sourceState: Self.running, destinationState: nil)))
         #expect(
-            !MigrationRecovery.needsRecovery(DomainLocation(sourceState: nil, destinationState: Self.runningMigrated)))
+            !MigrationRecovery.needsRecovery(DomainLocation(sourceState: nil, destinationState: Self.runningMigrated))
+        )
     }
 
     @Test(arguments: [

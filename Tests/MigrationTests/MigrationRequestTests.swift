@@ -6,7 +6,10 @@ import Testing
 @Suite struct MigrationRequestTests {
     private func request(_ change: (inout MigrationRequest) -> Void = { _ in }) -> MigrationRequest {
         var request = MigrationRequest(
-            domain: "domain1", sourceURI: "qemu+tcp://10.77.0.1/system", destinationURI: "qemu+tcp://10.77.0.2/system")
+            domain: "domain1",
+            sourceURI: "qemu+tcp://10.77.0.1/system",
+            destinationURI: "qemu+tcp://10.77.0.2/system"
+        )
         change(&request)
         return request
     }
@@ -27,7 +30,8 @@ import Testing
             $0.parameters.parallelConnections = 4
         }
         #expect(
-            request.flags == [.live, .persistOnDestination, .undefineSource, .compressed, .autoConverge, .parallel])
+            request.flags == [.live, .persistOnDestination, .undefineSource, .compressed, .autoConverge, .parallel]
+        )
         #expect(self.request { $0.offline = true }.flags == [.offline, .persistOnDestination])
     }
 
@@ -44,7 +48,9 @@ import Testing
         ("qemu+tcp://10.77.0.1/system", .sameHost),
     ])
     func badDestinationsAreRefusedBeforeAnyHostIsAsked(destination: String, code: MigrationError.Code) {
-        let error = #expect(throws: MigrationError.self) { try self.request { $0.destinationURI = destination }.validate() }
+        let error = #expect(throws: MigrationError.self) {
+            try self.request { $0.destinationURI = destination }.validate()
+        }
         #expect(error?.code == code)
         #expect(error?.code.isRefusal == true)
         #expect(error?.message.contains("\n") == false)
@@ -94,14 +100,21 @@ import Testing
 
     @Test func preflightRefusesADestinationThatIsTheSourceHost() async throws {
         // Two URIs, one fake host: test:///default is one in-process host, whatever the URI spelling.
-        let request = MigrationRequest(domain: "test", sourceURI: "test:///default", destinationURI: "test:///default?x=1")
+        let request = MigrationRequest(
+            domain: "test",
+            sourceURI: "test:///default",
+            destinationURI: "test:///default?x=1"
+        )
         let error = await #expect(throws: MigrationError.self) { try await MigrationPreflight.prepare(request) }
         #expect(error?.code == .sameHost)
     }
 
     @Test func preflightRefusesAnUnreachableHost() async throws {
         let request = MigrationRequest(
-            domain: "test", sourceURI: "test:///default", destinationURI: "qemu+tcp://127.0.0.1:1/system")
+            domain: "test",
+            sourceURI: "test:///default",
+            destinationURI: "qemu+tcp://127.0.0.1:1/system"
+        )
         let error = await #expect(throws: MigrationError.self) { try await MigrationPreflight.prepare(request) }
         #expect(error?.code == .hostUnreachable)
         #expect(error?.message.contains("qemu+tcp://127.0.0.1:1/system") == true)

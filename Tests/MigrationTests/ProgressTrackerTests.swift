@@ -9,7 +9,11 @@ private func step(_ tracker: inout ProgressTracker, _ statistics: JobStats, elap
 
 @Suite struct ProgressTrackerTests {
     private func running(
-        processed: UInt64, remaining: UInt64, total: UInt64? = nil, iteration: UInt64? = nil, bps: UInt64? = nil,
+        processed: UInt64,
+        remaining: UInt64,
+        total: UInt64? = nil,
+        iteration: UInt64? = nil,
+        bps: UInt64? = nil,
         dirtyPages: UInt64? = nil
     ) -> JobStats {
         var stats = JobStats(type: .unbounded)
@@ -47,11 +51,13 @@ private func step(_ tracker: inout ProgressTracker, _ statistics: JobStats, elap
         #expect(setup.phase == .setup)
         #expect(setup.memoryPass == nil)
         let pass1 = try #require(
-            step(&tracker, self.running(processed: 5, remaining: 5, iteration: 1), elapsed: .seconds(1)))
+            step(&tracker, self.running(processed: 5, remaining: 5, iteration: 1), elapsed: .seconds(1))
+        )
         #expect(pass1.phase == .preCopy(pass: 1))
         tracker.note(iteration: 3)
         let pass3 = try #require(
-            step(&tracker, self.running(processed: 6, remaining: 4, iteration: 2), elapsed: .seconds(2)))
+            step(&tracker, self.running(processed: 6, remaining: 4, iteration: 2), elapsed: .seconds(2))
+        )
         #expect(pass3.phase == .preCopy(pass: 3))
         #expect(tracker.memoryPasses == 3)
     }
@@ -60,18 +66,24 @@ private func step(_ tracker: inout ProgressTracker, _ statistics: JobStats, elap
         var tracker = ProgressTracker()
         _ = tracker.update(self.running(processed: 0, remaining: 100 << 20), elapsed: .zero)
         let measured = try #require(
-            step(&tracker, self.running(processed: 50 << 20, remaining: 50 << 20), elapsed: .milliseconds(500)))
+            step(&tracker, self.running(processed: 50 << 20, remaining: 50 << 20), elapsed: .milliseconds(500))
+        )
         #expect(measured.throughputBytesPerSecond == 100 << 20)
         let reported = try #require(
-            step(&tracker, 
-                self.running(processed: 60 << 20, remaining: 40 << 20, bps: 123_456), elapsed: .seconds(1)))
+            step(
+                &tracker,
+                self.running(processed: 60 << 20, remaining: 40 << 20, bps: 123_456),
+                elapsed: .seconds(1)
+            )
+        )
         #expect(reported.throughputBytesPerSecond == 123_456)
     }
 
     @Test func dirtyRateIsShownInBytesPerSecond() throws {
         var tracker = ProgressTracker()
         let progress = try #require(
-            step(&tracker, self.running(processed: 1, remaining: 1, dirtyPages: 2560), elapsed: .seconds(1)))
+            step(&tracker, self.running(processed: 1, remaining: 1, dirtyPages: 2560), elapsed: .seconds(1))
+        )
         #expect(progress.dirtyRateBytesPerSecond == 10 << 20)
     }
 
@@ -89,7 +101,8 @@ private func step(_ tracker: inout ProgressTracker, _ statistics: JobStats, elap
         tracker.note(LifecycleEvent(domainName: "d", kind: .resumed, detail: 0))  // cancelled: back to pre-copy
         #expect(
             step(&tracker, self.running(processed: 9, remaining: 1), elapsed: .seconds(2))?.phase
-                == .preCopy(pass: 2))
+                == .preCopy(pass: 2)
+        )
         tracker.note(LifecycleEvent(domainName: "d", kind: .suspended, detail: 7))  // SUSPENDED_POSTCOPY
         #expect(step(&tracker, self.running(processed: 9, remaining: 1), elapsed: .seconds(3))?.phase == .postCopy)
         tracker.note(LifecycleEvent(domainName: "d", kind: .stopped, detail: 3))  // STOPPED_MIGRATED

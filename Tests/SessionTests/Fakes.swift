@@ -13,23 +13,42 @@ final class Calls: Sendable {
 }
 
 let onSource = DomainLocation(
-    sourceState: DomainStateInfo(state: .running, reason: 1), destinationState: nil)
+    sourceState: DomainStateInfo(state: .running, reason: 1),
+    destinationState: nil
+)
 let onDestination = DomainLocation(
-    sourceState: nil, destinationState: DomainStateInfo(state: .running, reason: 2))
+    sourceState: nil,
+    destinationState: DomainStateInfo(state: .running, reason: 2)
+)
 let onBoth = DomainLocation(
-    sourceState: DomainStateInfo(state: .running, reason: 1), destinationState: DomainStateInfo(state: .running, reason: 2))
+    sourceState: DomainStateInfo(state: .running, reason: 1),
+    destinationState: DomainStateInfo(state: .running, reason: 2)
+)
 
 let sessionTarget = MigrationTarget(
-    domainName: "domain1", domainUUID: "6b3c7a1e-0000-4000-8000-000000000001", sourceHostname: "hostA",
-    destinationHostname: "hostB")
+    domainName: "domain1",
+    domainUUID: "6b3c7a1e-0000-4000-8000-000000000001",
+    sourceHostname: "hostA",
+    destinationHostname: "hostB"
+)
 
 func report(_ outcome: MigrationOutcome = .completed, at location: DomainLocation = onDestination) -> MigrationReport {
     MigrationReport(
-        outcome: outcome, domainName: sessionTarget.domainName, domainUUID: sessionTarget.domainUUID,
-        sourceURI: "qemu+tcp://10.77.0.1/system", destinationURI: "qemu+tcp://10.77.0.2/system",
-        sourceHostname: "hostA", destinationHostname: "hostB", startedAt: Date(timeIntervalSince1970: 0),
-        totalTime: .seconds(2), completedStatistics: nil, memoryPassesSeen: 3, location: location,
-        errorMessage: outcome == .completed ? nil : "failed", abortReason: outcome == .aborted ? "SIGINT" : nil)
+        outcome: outcome,
+        domainName: sessionTarget.domainName,
+        domainUUID: sessionTarget.domainUUID,
+        sourceURI: "qemu+tcp://10.77.0.1/system",
+        destinationURI: "qemu+tcp://10.77.0.2/system",
+        sourceHostname: "hostA",
+        destinationHostname: "hostB",
+        startedAt: Date(timeIntervalSince1970: 0),
+        totalTime: .seconds(2),
+        completedStatistics: nil,
+        memoryPassesSeen: 3,
+        location: location,
+        errorMessage: outcome == .completed ? nil : "failed",
+        abortReason: outcome == .aborted ? "SIGINT" : nil
+    )
 }
 
 /// A libvirt that answers what the test says.
@@ -41,7 +60,10 @@ struct FakeMigrationDriver: MigrationDriver {
     /// Runs while the fake migration "runs", before it returns its result.
     var during: @Sendable (FakeMigrationConnection) async -> Void = { _ in }
 
-    func connect(_ request: MigrationRequest, resumingPostCopy: Bool) async throws(MigrationError)
+    func connect(
+        _ request: MigrationRequest,
+        resumingPostCopy: Bool
+    ) async throws(MigrationError)
         -> any MigrationConnection
     {
         self.calls.append(resumingPostCopy ? "connect resuming" : "connect")
@@ -64,8 +86,10 @@ final class FakeMigrationConnection: MigrationConnection {
     }
 
     func migrate(
-        reconnectTimeout: Duration, onProgress: @escaping @Sendable (MigrationProgress) -> Void,
-        onStep: @escaping @Sendable (ConvergenceStep) -> Void, onNotice: @escaping @Sendable (String) -> Void
+        reconnectTimeout: Duration,
+        onProgress: @escaping @Sendable (MigrationProgress) -> Void,
+        onStep: @escaping @Sendable (ConvergenceStep) -> Void,
+        onNotice: @escaping @Sendable (String) -> Void
     ) async -> MigrationReport {
         self.driver.calls.append("migrate")
         onNotice("moving")
@@ -79,15 +103,16 @@ final class FakeMigrationConnection: MigrationConnection {
         self.aborts.withLock { $0.append(reason) }
     }
 
-    func resumePostCopy(reconnectTimeout: Duration, onNotice: @escaping @Sendable (String) -> Void) async
+    func resumePostCopy(
+        reconnectTimeout: Duration,
+        onNotice: @escaping @Sendable (String) -> Void
+    ) async
         -> MigrationReport
     {
         self.driver.calls.append("resume post-copy")
         return self.driver.result
     }
 }
-
-
 
 /// A guest cluster that answers what the test says; `migrate` runs the body like the real operation does.
 struct FakeClusterDriver: ClusterDriver {
@@ -98,7 +123,11 @@ struct FakeClusterDriver: ClusterDriver {
     /// Runs after the body returned, where the real operation restores.
     var afterBody: @Sendable () -> Void = {}
 
-    func check(domain: String, destinationURI: String, destinationHostname: String?) async throws(ClusterError)
+    func check(
+        domain: String,
+        destinationURI: String,
+        destinationHostname: String?
+    ) async throws(ClusterError)
         -> String
     {
         self.calls.append("cluster check")
@@ -107,8 +136,13 @@ struct FakeClusterDriver: ClusterDriver {
     }
 
     func migrate(
-        domain: String, sourceHost: String, destinationURI: String, destinationHostname: String, delegate: Bool,
-        onEvent: @escaping @Sendable (ClusterEvent) -> Void, body: @Sendable () async -> MigrationReport
+        domain: String,
+        sourceHost: String,
+        destinationURI: String,
+        destinationHostname: String,
+        delegate: Bool,
+        onEvent: @escaping @Sendable (ClusterEvent) -> Void,
+        body: @Sendable () async -> MigrationReport
     ) async throws(ClusterError) -> (MigrationReport?, ClusterOperation.Report) {
         self.calls.append("cluster check")
         if let refusal { throw refusal }
@@ -121,12 +155,18 @@ struct FakeClusterDriver: ClusterDriver {
         }
         self.calls.append("cluster restore")
         let clusterReport = ClusterOperation.Report(
-            guestNode: "guest1", nodes: ["guest1", "guest2"], prepared: !self.prepareFails,
+            guestNode: "guest1",
+            nodes: ["guest1", "guest2"],
+            prepared: !self.prepareFails,
             restore: ClusterSteps.RestoreResult(failures: [:]),
             verification: ClusterSteps.Verification(
-                healthy: self.healthyAfterwards, problems: self.healthyAfterwards ? [:] : ["guest2": ["TestFailed"]],
-                retries: 0, elapsed: .seconds(1)),
-            prepareFailure: self.prepareFails ? "guest2: cfset -r failed" : nil)
+                healthy: self.healthyAfterwards,
+                problems: self.healthyAfterwards ? [:] : ["guest2": ["TestFailed"]],
+                retries: 0,
+                elapsed: .seconds(1)
+            ),
+            prepareFailure: self.prepareFails ? "guest2: cfset -r failed" : nil
+        )
         return (result, clusterReport)
     }
 

@@ -20,14 +20,21 @@ import Testing
     func options(skipChecks: Bool = false, resumePostCopy: Bool = false) -> MigrationSession.Options {
         MigrationSession.Options(
             request: MigrationRequest(
-                domain: "domain1", sourceURI: "qemu+tcp://10.77.0.1/system",
-                destinationURI: "qemu+tcp://10.77.0.2/system"),
-            skipChecks: skipChecks, resumePostCopy: resumePostCopy, lockDirectory: self.locks)
+                domain: "domain1",
+                sourceURI: "qemu+tcp://10.77.0.1/system",
+                destinationURI: "qemu+tcp://10.77.0.2/system"
+            ),
+            skipChecks: skipChecks,
+            resumePostCopy: resumePostCopy,
+            lockDirectory: self.locks
+        )
     }
 
     func driver(
-        refusal: MigrationError? = nil, checks: [CheckResult] = [CheckResult("cpu", .pass, "fine")],
-        result: MigrationReport = report(), during: @escaping @Sendable (FakeMigrationConnection) async -> Void = { _ in }
+        refusal: MigrationError? = nil,
+        checks: [CheckResult] = [CheckResult("cpu", .pass, "fine")],
+        result: MigrationReport = report(),
+        during: @escaping @Sendable (FakeMigrationConnection) async -> Void = { _ in }
     ) -> FakeMigrationDriver {
         FakeMigrationDriver(calls: self.calls, refusal: refusal, checks: checks, result: result, during: during)
     }
@@ -46,8 +53,10 @@ import Testing
 
     @Test func aRefusedPreflightTouchesNeitherLockNorCluster() async {
         let session = MigrationSession(
-            self.options(), migrationDriver: self.driver(refusal: MigrationError(.domainNotFound, "no domain 'x'")),
-            cluster: FakeClusterDriver(calls: self.calls))
+            self.options(),
+            migrationDriver: self.driver(refusal: MigrationError(.domainNotFound, "no domain 'x'")),
+            cluster: FakeClusterDriver(calls: self.calls)
+        )
         let (outcome, events) = await self.run(session)
         #expect(outcome.status == .refused)
         #expect(outcome.refusal?.description == "no domain 'x'")
@@ -57,7 +66,9 @@ import Testing
 
     @Test func anUnreachableHostHasItsOwnStatus() async {
         let session = MigrationSession(
-            self.options(), migrationDriver: self.driver(refusal: MigrationError(.hostUnreachable, "cannot connect")))
+            self.options(),
+            migrationDriver: self.driver(refusal: MigrationError(.hostUnreachable, "cannot connect"))
+        )
         #expect(await self.run(session).0.status == .unreachable)
     }
 
@@ -67,12 +78,14 @@ import Testing
             migrationDriver: self.driver(checks: [
                 CheckResult("cpu", .pass, "fine"), CheckResult("destination-memory", .fail, "12 MiB free"),
             ]),
-            cluster: FakeClusterDriver(calls: self.calls))
+            cluster: FakeClusterDriver(calls: self.calls)
+        )
         let (outcome, _) = await self.run(session)
         #expect(outcome.status == .refused)
         #expect(
             outcome.refusal?.description
-                == "destination-memory: 12 MiB free (kvmmigrate check shows every check; --skip-checks skips these)")
+                == "destination-memory: 12 MiB free (kvmmigrate check shows every check; --skip-checks skips these)"
+        )
         #expect(self.calls.all == ["connect", "checks", "cluster close"])
         #expect(self.migrationsRunning == 0)
     }
@@ -80,7 +93,8 @@ import Testing
     @Test func skipChecksSkipsThemButNotThePreflight() async {
         let session = MigrationSession(
             self.options(skipChecks: true),
-            migrationDriver: self.driver(checks: [CheckResult("cpu", .fail, "incompatible")]))
+            migrationDriver: self.driver(checks: [CheckResult("cpu", .fail, "incompatible")])
+        )
         let (outcome, _) = await self.run(session)
         #expect(outcome.status == .migrated)
         #expect(self.calls.all == ["connect", "migrate"])
@@ -96,13 +110,18 @@ import Testing
                 let other = MigrationSession(
                     MigrationSession.Options(
                         request: MigrationRequest(
-                            domain: "domain1", sourceURI: "qemu+tcp://10.77.0.1/system",
-                            destinationURI: "qemu+tcp://10.77.0.2/system"),
-                        lockDirectory: locks),
-                    migrationDriver: FakeMigrationDriver(calls: secondCalls))
+                            domain: "domain1",
+                            sourceURI: "qemu+tcp://10.77.0.1/system",
+                            destinationURI: "qemu+tcp://10.77.0.2/system"
+                        ),
+                        lockDirectory: locks
+                    ),
+                    migrationDriver: FakeMigrationDriver(calls: secondCalls)
+                )
                 let outcome = await other.run()
                 second.withLock { $0 = outcome }
-            }))
+            })
+        )
         let (outcome, _) = await self.run(session)
         #expect(outcome.status == .migrated)
         let refused = second.withLock { $0 }
@@ -121,7 +140,8 @@ import Testing
             self.options(),
             migrationDriver: self.driver(during: { _ in
                 heldDuring.withLock { $0 = MigrationLock.running(in: locks).count }
-            }))
+            })
+        )
         let (outcome, events) = await self.run(session)
         #expect(outcome.status == .migrated)
         #expect(outcome.report?.location.summary == .destination)
@@ -137,16 +157,25 @@ import Testing
         (.completed, onBoth, .needsAttention),
         (.failed, onDestination, .needsAttention),
     ])
-    func theReportDecidesTheStatus(outcome: MigrationOutcome, location: DomainLocation, status: SessionOutcome.Status)
+    func theReportDecidesTheStatus(
+        outcome: MigrationOutcome,
+        location: DomainLocation,
+        status: SessionOutcome.Status
+    )
         async
     {
-        let session = MigrationSession(self.options(), migrationDriver: self.driver(result: report(outcome, at: location)))
+        let session = MigrationSession(
+            self.options(),
+            migrationDriver: self.driver(result: report(outcome, at: location))
+        )
         #expect(await self.run(session).0.status == status)
     }
 
     @Test func postCopyResumeOnlyResumes() async {
         let session = MigrationSession(
-            self.options(resumePostCopy: true), migrationDriver: self.driver())
+            self.options(resumePostCopy: true),
+            migrationDriver: self.driver()
+        )
         let (outcome, events) = await self.run(session)
         #expect(outcome.status == .migrated)
         #expect(self.calls.all == ["connect resuming", "resume post-copy"])
@@ -157,7 +186,10 @@ import Testing
 
     @Test func anAbortBeforeTheMigrationStartsChangesNothing() async {
         let session = MigrationSession(
-            self.options(), migrationDriver: self.driver(), cluster: FakeClusterDriver(calls: self.calls))
+            self.options(),
+            migrationDriver: self.driver(),
+            cluster: FakeClusterDriver(calls: self.calls)
+        )
         #expect(session.requestAbort(reason: "SIGINT") == .stoppingBeforeStart)
         let (outcome, _) = await self.run(session)
         #expect(outcome.status == .aborted)
@@ -176,7 +208,8 @@ import Testing
                     $0.append(box.session!.requestAbort(reason: "SIGTERM"))
                     $0.append(box.session!.requestAbort(reason: "SIGINT"))
                 }
-            }))
+            })
+        )
         box.session = session
         let (outcome, _) = await self.run(session)
         #expect(outcome.status == .aborted)
@@ -201,30 +234,40 @@ import Testing
 
     @Test func theClusterStepsSurroundTheMigration() async {
         let session = MigrationSession(
-            self.options(), migrationDriver: self.driver(), cluster: FakeClusterDriver(calls: self.calls))
+            self.options(),
+            migrationDriver: self.driver(),
+            cluster: FakeClusterDriver(calls: self.calls)
+        )
         let (outcome, events) = await self.run(session)
         #expect(outcome.status == .migrated)
         #expect(outcome.cluster?.healthy == true)
         #expect(
             self.calls.all == [
                 "connect", "checks", "cluster check", "cluster prepare", "migrate", "cluster restore", "cluster close",
-            ])
+            ]
+        )
         #expect(
             events.map(Self.name) == [
                 "preparing-cluster", "cluster sf-stopped", "migration-started", "notice moving", "migration-ended",
                 "restoring-cluster",
-            ])
+            ]
+        )
     }
 
     @Test(arguments: [
-        (ClusterError(.notHealthy, "the cluster is not healthy: guest2: SF not running"), SessionOutcome.Status.refused),
+        (
+            ClusterError(.notHealthy, "the cluster is not healthy: guest2: SF not running"),
+            SessionOutcome.Status.refused
+        ),
         (ClusterError(.nodeUnreachable, "guest2 does not answer"), .unreachable),
         (ClusterError(.invalidValue, "the destination is not a host of the cluster configuration"), .refused),
     ])
     func aClusterRefusalPreparesNothing(error: ClusterError, status: SessionOutcome.Status) async {
         let session = MigrationSession(
-            self.options(), migrationDriver: self.driver(),
-            cluster: FakeClusterDriver(calls: self.calls, refusal: error))
+            self.options(),
+            migrationDriver: self.driver(),
+            cluster: FakeClusterDriver(calls: self.calls, refusal: error)
+        )
         let (outcome, _) = await self.run(session)
         #expect(outcome.status == status)
         #expect(outcome.refusal?.description == error.description)
@@ -235,8 +278,10 @@ import Testing
     @Test(arguments: [true, false])
     func aFailedPrepareMigratesNothingAndStillRestores(healthyAfterwards: Bool) async {
         let session = MigrationSession(
-            self.options(), migrationDriver: self.driver(),
-            cluster: FakeClusterDriver(calls: self.calls, prepareFails: true, healthyAfterwards: healthyAfterwards))
+            self.options(),
+            migrationDriver: self.driver(),
+            cluster: FakeClusterDriver(calls: self.calls, prepareFails: true, healthyAfterwards: healthyAfterwards)
+        )
         let (outcome, _) = await self.run(session)
         #expect(outcome.status == (healthyAfterwards ? .refused : .clusterNotHealthy))
         #expect(outcome.refusal?.description == "preparing the cluster failed: guest2: cfset -r failed")
@@ -246,8 +291,10 @@ import Testing
 
     @Test func anUnhealthyClusterAfterwardsHasItsOwnStatus() async {
         let session = MigrationSession(
-            self.options(), migrationDriver: self.driver(),
-            cluster: FakeClusterDriver(calls: self.calls, healthyAfterwards: false))
+            self.options(),
+            migrationDriver: self.driver(),
+            cluster: FakeClusterDriver(calls: self.calls, healthyAfterwards: false)
+        )
         let (outcome, _) = await self.run(session)
         #expect(outcome.status == .clusterNotHealthy)
         #expect(outcome.report?.location.summary == .destination)
@@ -255,8 +302,10 @@ import Testing
 
     @Test func theGuestsLocationComesBeforeTheClustersHealth() async {
         let session = MigrationSession(
-            self.options(), migrationDriver: self.driver(result: report(at: onBoth)),
-            cluster: FakeClusterDriver(calls: self.calls, healthyAfterwards: false))
+            self.options(),
+            migrationDriver: self.driver(result: report(at: onBoth)),
+            cluster: FakeClusterDriver(calls: self.calls, healthyAfterwards: false)
+        )
         #expect(await self.run(session).0.status == .needsAttention)
     }
 
@@ -264,8 +313,10 @@ import Testing
 
     @Test func checkRunsEveryCheckAndTheClustersChangingNothing() async {
         let session = MigrationSession(
-            self.options(skipChecks: true), migrationDriver: self.driver(),
-            cluster: FakeClusterDriver(calls: self.calls))
+            self.options(skipChecks: true),
+            migrationDriver: self.driver(),
+            cluster: FakeClusterDriver(calls: self.calls)
+        )
         let results = await session.check()
         #expect(results.map(\.name) == ["request", "cpu", "cluster"])
         #expect(results.allSatisfy { $0.status == .pass })
@@ -274,8 +325,10 @@ import Testing
 
     @Test func checkStopsAtAFailedPreflight() async {
         let session = MigrationSession(
-            self.options(), migrationDriver: self.driver(refusal: MigrationError(.sameHost, "the same host")),
-            cluster: FakeClusterDriver(calls: self.calls))
+            self.options(),
+            migrationDriver: self.driver(refusal: MigrationError(.sameHost, "the same host")),
+            cluster: FakeClusterDriver(calls: self.calls)
+        )
         let results = await session.check()
         #expect(results.map(\.status) == [.pass, .fail, .skipped, .skipped, .skipped, .skipped, .skipped])
         #expect(results[1].name == "hosts")
@@ -284,8 +337,10 @@ import Testing
 
     @Test func checkShowsTheClustersRefusal() async {
         let session = MigrationSession(
-            self.options(), migrationDriver: self.driver(),
-            cluster: FakeClusterDriver(calls: self.calls, refusal: ClusterError(.notHealthy, "guest2 is DOWN")))
+            self.options(),
+            migrationDriver: self.driver(),
+            cluster: FakeClusterDriver(calls: self.calls, refusal: ClusterError(.notHealthy, "guest2 is DOWN"))
+        )
         let results = await session.check()
         #expect(results.last?.name == "cluster")
         #expect(results.last?.status == .fail)

@@ -14,7 +14,8 @@ import Testing
                 "--persistent", "--undefine-source", "--dname", "moved", "--migrate-uri", "tcp://10.77.0.2",
                 "--bandwidth", "120", "--max-downtime", "300", "--parallel", "4", "--compressed", "--auto-converge",
                 "--json",
-            ]) as? KVMMigrate.Migrate)
+            ]) as? KVMMigrate.Migrate
+        )
         let request = command.request(policy: try command.policyOptions.resolved())
         #expect(request.domain == "domain1")
         #expect(request.sourceURI == "qemu+tcp://10.77.0.1/system")
@@ -28,13 +29,15 @@ import Testing
         #expect(
             request.flags == [
                 .live, .persistOnDestination, .undefineSource, .compressed, .autoConverge, .postCopy, .parallel,
-            ])
+            ]
+        )
         #expect(command.output.json)
     }
 
     @Test func offlineImpliesPersistent() throws {
         let command = try #require(
-            try KVMMigrate.parseAsRoot(["migrate", "d", "qemu+tcp://b/system", "--offline"]) as? KVMMigrate.Migrate)
+            try KVMMigrate.parseAsRoot(["migrate", "d", "qemu+tcp://b/system", "--offline"]) as? KVMMigrate.Migrate
+        )
         #expect(command.request(policy: .balanced).flags == [.offline, .persistOnDestination])
     }
 
@@ -72,7 +75,8 @@ import Testing
         outcome: MigrationOutcome = .completed,
         location: DomainLocation = DomainLocation(
             sourceState: DomainStateInfo(state: .shutOff, reason: 4),
-            destinationState: DomainStateInfo(state: .running, reason: 2))
+            destinationState: DomainStateInfo(state: .running, reason: 2)
+        )
     ) -> MigrationReport {
         var stats = JobStats(type: .completed)
         stats.downtime = .milliseconds(37)
@@ -81,12 +85,21 @@ import Testing
         stats.dataProcessed = 50 << 20
         stats.memoryIteration = 3
         return MigrationReport(
-            outcome: outcome, domainName: "domain1", domainUUID: "6b3c7a1e-0000-4000-8000-000000000001",
-            sourceURI: "qemu+tcp://10.77.0.1/system", destinationURI: "qemu+tcp://10.77.0.2/system",
-            sourceHostname: "hostA", destinationHostname: "hostB", startedAt: Date(timeIntervalSince1970: 0),
-            totalTime: .milliseconds(2412), completedStatistics: outcome == .completed ? stats : nil,
-            memoryPassesSeen: 2, location: location, errorMessage: outcome == .completed ? nil : "operation aborted",
-            abortReason: outcome == .aborted ? "SIGINT" : nil)
+            outcome: outcome,
+            domainName: "domain1",
+            domainUUID: "6b3c7a1e-0000-4000-8000-000000000001",
+            sourceURI: "qemu+tcp://10.77.0.1/system",
+            destinationURI: "qemu+tcp://10.77.0.2/system",
+            sourceHostname: "hostA",
+            destinationHostname: "hostB",
+            startedAt: Date(timeIntervalSince1970: 0),
+            totalTime: .milliseconds(2412),
+            completedStatistics: outcome == .completed ? stats : nil,
+            memoryPassesSeen: 2,
+            location: location,
+            errorMessage: outcome == .completed ? nil : "operation aborted",
+            abortReason: outcome == .aborted ? "SIGINT" : nil
+        )
     }
 
     @Test func jsonIsOneDocumentWithUnitsInKeyNames() throws {
@@ -113,7 +126,11 @@ import Testing
     }
 
     @Test func refusalsAreJSONToo() throws {
-        let request = MigrationRequest(domain: "ghost", sourceURI: "qemu:///system", destinationURI: "qemu+tcp://b/system")
+        let request = MigrationRequest(
+            domain: "ghost",
+            sourceURI: "qemu:///system",
+            destinationURI: "qemu+tcp://b/system"
+        )
         let error = MigrationError(.domainNotFound, "no domain 'ghost' on the source qemu:///system")
         let text = MigrateDocument(error: error, request: request, exitCode: error.exitCode).json()
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
@@ -126,17 +143,21 @@ import Testing
     @Test func exitCodesSayHowItEnded() {
         #expect(self.report().exitCode == .success)
         let onSource = DomainLocation(
-            sourceState: DomainStateInfo(state: .running, reason: 6), destinationState: nil)
+            sourceState: DomainStateInfo(state: .running, reason: 6),
+            destinationState: nil
+        )
         #expect(self.report(outcome: .aborted, location: onSource).exitCode.rawValue == 3)
         #expect(self.report(outcome: .failed, location: onSource).exitCode.rawValue == 4)
         let onDestination = DomainLocation(
             sourceState: DomainStateInfo(state: .shutOff, reason: 4),
-            destinationState: DomainStateInfo(state: .running, reason: 2))
+            destinationState: DomainStateInfo(state: .running, reason: 2)
+        )
         #expect(self.report(outcome: .failed, location: onDestination).exitCode.rawValue == 7)
         #expect(self.report(outcome: .failed, location: onDestination).text.contains("runs on the destination"))
         let both = DomainLocation(
             sourceState: DomainStateInfo(state: .running, reason: 1),
-            destinationState: DomainStateInfo(state: .running, reason: 2))
+            destinationState: DomainStateInfo(state: .running, reason: 2)
+        )
         #expect(self.report(location: both).exitCode.rawValue == 7)
         #expect(self.report(location: DomainLocation(sourceState: nil, destinationState: nil)).exitCode.rawValue == 7)
         #expect(MigrationError(.hostUnreachable, "x").exitCode.rawValue == 5)
@@ -159,8 +180,12 @@ import Testing
         report.policy = .balanced
         report.steps = [
             ConvergenceStep(
-                kind: .downtime, elapsed: .milliseconds(4600), pass: 3, downtime: .milliseconds(200),
-                detail: "pass 3 still has 62 MiB to send: allowing 200 ms of downtime"),
+                kind: .downtime,
+                elapsed: .milliseconds(4600),
+                pass: 3,
+                downtime: .milliseconds(200),
+                detail: "pass 3 still has 62 MiB to send: allowing 200 ms of downtime"
+            ),
             ConvergenceStep(kind: .postCopy, elapsed: .milliseconds(8700), pass: 7, detail: "switching to post-copy"),
         ]
         report.recoveryActions = ["libvirt finished the migration after the link came back"]
@@ -168,7 +193,8 @@ import Testing
         #expect(report.text.contains("balanced: downtime 300 → 400 → 500 ms, then post-copy"))
         #expect(report.text.contains("recovery         libvirt finished the migration"))
         let object = try JSONSerialization.jsonObject(
-            with: Data(MigrateDocument(report: report, exitCode: .success).json().utf8))
+            with: Data(MigrateDocument(report: report, exitCode: .success).json().utf8)
+        )
         let document = try #require(object as? [String: Any])
         let policy = try #require(document["policy"] as? [String: Any])
         #expect(policy["name"] as? String == "balanced")
@@ -185,8 +211,11 @@ import Testing
             outcome: .failed,
             location: DomainLocation(
                 sourceState: DomainStateInfo(state: .paused, reason: 13),
-                destinationState: DomainStateInfo(state: .running, reason: 10)))
-        report.resumeCommand = "kvmmigrate migrate domain1 qemu+tcp://10.77.0.2/system -c qemu+tcp://10.77.0.1/system --postcopy-resume"
+                destinationState: DomainStateInfo(state: .running, reason: 10)
+            )
+        )
+        report.resumeCommand =
+            "kvmmigrate migrate domain1 qemu+tcp://10.77.0.2/system -c qemu+tcp://10.77.0.1/system --postcopy-resume"
         #expect(report.exitCode == .needsAttention)
         #expect(report.text.contains("do not stop either copy"))
         #expect(report.text.contains("resume with      kvmmigrate migrate domain1"))
@@ -195,16 +224,26 @@ import Testing
     @Test func progressLineShowsPhaseDataRateAndTime() {
         let line = ProgressDisplay.line(
             for: MigrationProgress(
-                phase: .preCopy(pass: 2), elapsed: .milliseconds(3_200), dataProcessedBytes: 120 << 20,
-                dataRemainingBytes: 12 << 20, throughputBytesPerSecond: 1 << 30, memoryPass: 2,
-                dirtyRateBytesPerSecond: 30 << 20, fractionDone: 0.45, expectedDowntime: nil))
+                phase: .preCopy(pass: 2),
+                elapsed: .milliseconds(3_200),
+                dataProcessedBytes: 120 << 20,
+                dataRemainingBytes: 12 << 20,
+                throughputBytesPerSecond: 1 << 30,
+                memoryPass: 2,
+                dirtyRateBytesPerSecond: 30 << 20,
+                fractionDone: 0.45,
+                expectedDowntime: nil
+            )
+        )
         #expect(line == "memory pass 2 │ 120.0 MiB sent, 12.0 MiB left │ 1.0 GiB/s │ dirty 30.0 MiB/s │  45% │ 00:03.2")
     }
 }
 
 @Suite struct ControlCommandParsingTests {
     @Test func statusTakesAnOptionalDomainAndAHost() throws {
-        let all = try #require(try KVMMigrate.parseAsRoot(["status", "-c", "qemu+tcp://a/system"]) as? KVMMigrate.Status)
+        let all = try #require(
+            try KVMMigrate.parseAsRoot(["status", "-c", "qemu+tcp://a/system"]) as? KVMMigrate.Status
+        )
         #expect(all.domain == nil)
         #expect(all.connection.sourceURI == "qemu+tcp://a/system")
         let one = try #require(try KVMMigrate.parseAsRoot(["status", "domain1", "--json"]) as? KVMMigrate.Status)
@@ -222,8 +261,11 @@ import Testing
     @Test func clusterCommandsParse() throws {
         #expect(try KVMMigrate.parseAsRoot(["cluster", "status"]) is KVMMigrate.ClusterGroup.Status)
         let restore = try #require(
-            try KVMMigrate.parseAsRoot(["cluster", "restore", "domain1", "--host", "hostB", "--cluster-config", "/x.yaml"])
-                as? KVMMigrate.ClusterGroup.Restore)
+            try KVMMigrate.parseAsRoot([
+                "cluster", "restore", "domain1", "--host", "hostB", "--cluster-config", "/x.yaml",
+            ])
+                as? KVMMigrate.ClusterGroup.Restore
+        )
         #expect(restore.host == "hostB")
         #expect(restore.cluster.resolvedPath == "/x.yaml")
         #expect(try KVMMigrate.parseAsRoot(["recover", "--json"]) is KVMMigrate.Recover)
@@ -236,7 +278,8 @@ import Testing
 @Suite struct PolicyOptionsTests {
     private func policy(_ arguments: [String]) throws -> ConvergencePolicy {
         let command = try #require(
-            try KVMMigrate.parseAsRoot(["migrate", "d", "qemu+tcp://b/system"] + arguments) as? KVMMigrate.Migrate)
+            try KVMMigrate.parseAsRoot(["migrate", "d", "qemu+tcp://b/system"] + arguments) as? KVMMigrate.Migrate
+        )
         return try command.policyOptions.resolved()
     }
 
