@@ -50,7 +50,9 @@ let package = Package(
         // siblings Migration and Cluster, so that it is testable and reusable without the command line.
         .target(
             name: "Session",
-            dependencies: ["Libvirt", "Journal", "Migration", "Cluster", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Libvirt", "Journal", "Migration", "Cluster", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(
             name: "kvmmigrate",
