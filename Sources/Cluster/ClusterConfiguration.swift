@@ -32,7 +32,10 @@ public struct ClusterConfiguration: Sendable, Hashable {
         }
     }
 
-    public var mode: Mode
+    /// The mode the configuration states, if it states one (`mode:`). What the restore rewrites follows the
+    /// cluster's own files (``ClusterTopology/mode(of:)``); a stated mode may only confirm them, which the checks
+    /// verify before any change (``ClusterTopology/disagreements(with:)``).
+    public var mode: Mode?
     /// How ssh reaches the nodes.
     public var ssh: SSHOptions
     /// CF node name → ssh destination (an alias of the ssh configuration, an address or `user@address`).
@@ -49,7 +52,7 @@ public struct ClusterConfiguration: Sendable, Hashable {
     public var journalDirectory: String
 
     public init(
-        mode: Mode = .guest,
+        mode: Mode? = nil,
         ssh: SSHOptions = SSHOptions(),
         nodeDestinations: [String: String] = [:],
         hosts: [Host] = [],

@@ -55,6 +55,10 @@ public struct ClusterError: Error, Sendable, Hashable, CustomStringConvertible {
         /// The calling task was cancelled while a remote command ran (its ssh was killed).
         public static let cancelled = Code(rawValue: "cancelled")
 
+        /// The cluster configuration says something the cluster's own files contradict (a node, the mode, a
+        /// weight).
+        public static let configurationMismatch = Code(rawValue: "configurationMismatch")
+
         /// libvirt could not say where a domain runs.
         public static let domainLocation = Code(rawValue: "domainLocation")
 

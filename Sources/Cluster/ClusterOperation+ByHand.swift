@@ -40,7 +40,7 @@ extension ClusterOperation {
                     command: "restore",
                     domain: domain,
                     guestNode: guest.nodeName,
-                    mode: self.configuration.mode,
+                    mode: topology.mode(of: guest.nodeName),
                     configurationPath: self.configurationPath,
                     sourceHost: nil,
                     destinationURI: nil
@@ -87,7 +87,7 @@ extension ClusterOperation {
             command: "verify",
             domain: "",
             guestNode: "",
-            mode: self.configuration.mode,
+            mode: self.configuration.mode ?? .guest,
             configurationPath: self.configurationPath,
             sourceHost: nil,
             destinationURI: nil

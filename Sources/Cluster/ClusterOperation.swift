@@ -110,6 +110,13 @@ public struct ClusterOperation: Sendable {
             )
         }
         let topology = try await ClusterTopology.discover(self.configuration, logger: self.logger)
+        let disagreements = topology.disagreements(with: self.configuration)
+        guard disagreements.isEmpty else {
+            throw ClusterError(
+                .configurationMismatch,
+                disagreements.joined(separator: "; ") + " (\(self.configurationPath))"
+            )
+        }
         let steps = ClusterSteps(configuration: self.configuration, topology: topology, logger: self.logger)
         // An unfinished operation explains an unhealthy cluster better than the health check would.
         try self.refuseOverUnfinished(try self.journalStore(), key: topology.key)
@@ -151,7 +158,7 @@ public struct ClusterOperation: Sendable {
             command: command,
             domain: domain,
             guestNode: guest.nodeName,
-            mode: self.configuration.mode,
+            mode: topology.mode(of: guest.nodeName),
             configurationPath: self.configurationPath,
             sourceHost: sourceHost,
             destinationURI: destinationURI,

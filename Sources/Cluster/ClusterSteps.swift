@@ -199,9 +199,19 @@ public struct ClusterSteps: Sendable {
     }
 
     /// Rewrites the migrated guest's lines in the agent files (and its weight in `rcsd.cfg`) on one node.
+    ///
+    /// What is rewritten follows the cluster's files, not a mode in the configuration: every agent `rcsd.cfg` lists
+    /// for the guest that names its host (``ClusterTopology/hostAgents(of:)``) — the libvirt agents' host address,
+    /// and in `SA_vmchkhost.cfg` the host's CF node name and address. A libvirt agent file that `rcsd.cfg` does
+    /// not list for the guest is still kept in step when it exists, since its line names the host too.
     func pointAgents(on node: ClusterNode, guest: String, host: ClusterConfiguration.Host) async throws(ClusterError) {
-        for path in [ClusterFormat.libvirtPanicAgentConfigPath, ClusterFormat.libvirtResetAgentConfigPath] {
-            try await node.edit(path, ifExists: true, logger: self.logger) { text throws(ClusterError) in
+        let listed = self.topology.hostAgents(of: guest)
+        for (agent, path) in [
+            ("SA_libvirtgp", ClusterFormat.libvirtPanicAgentConfigPath),
+            ("SA_libvirtgr", ClusterFormat.libvirtResetAgentConfigPath),
+        ] {
+            try await node.edit(path, ifExists: !listed.contains(agent), logger: self.logger) {
+                text throws(ClusterError) in
                 try ClusterEdits.pointed(
                     libvirtAgentConfig: text,
                     fileName: (path as NSString).lastPathComponent,
@@ -210,7 +220,7 @@ public struct ClusterSteps: Sendable {
                 )
             }
         }
-        if self.configuration.mode == .hostFailover {
+        if listed.contains("SA_vmchkhost") {
             try await node.edit(ClusterFormat.hostCheckAgentConfigPath, logger: self.logger) {
                 text throws(ClusterError) in
                 try ClusterEdits.pointed(

@@ -8,7 +8,7 @@ import Testing
         let path = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appending(path: "Fixtures/cluster.yaml").path
         let configuration = try ClusterConfiguration(contentsOf: path)
-        #expect(configuration.mode == .guest)
+        #expect(configuration.mode == nil)
         #expect(configuration.hosts.map(\.name) == ["hostA", "hostB"])
         #expect(configuration.host(matching: "qemu+tcp://10.77.0.2/system")?.address == "10.77.0.2")
         #expect(configuration.host(matching: "hostA")?.uri == "qemu+tcp://10.77.0.1/system")
@@ -25,7 +25,7 @@ import Testing
         let configuration = try ClusterConfiguration(
             yaml: "hosts:\n  - {name: a, uri: 'qemu+ssh://a/system', address: 192.0.2.1, weight: 2}\n"
         )
-        #expect(configuration.mode == .guest)
+        #expect(configuration.mode == nil, "left out, the cluster's files decide")
         #expect(configuration.migrationClusterTimeout == 600)
         #expect(configuration.journalDirectory == "/var/lib/kvmmigrate/journal")
         #expect(configuration.hosts.first?.weight == 2)
