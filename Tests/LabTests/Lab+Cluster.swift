@@ -19,11 +19,47 @@ extension Lab {
         return result.standardOutput
     }
 
-    /// Domains at home, the cluster seeded anew and healthy, no journal.
-    func resetAll() throws {
+    /// Domains at home, the cluster seeded anew and healthy, no journal. With `hostFailover`, every node's
+    /// rcsd.cfg also lists SA_vmchkhost, with its SA_vmchkhost.cfg (the host OS failover function).
+    func resetAll(hostFailover: Bool = false) throws {
         try self.reset()  // move the guest home through libvirt first: a restart would cost a guest boot
-        let result = try run(URL(filePath: "/bin/bash"), [self.labScript.path, "reset"])
+        let result = try run(
+            URL(filePath: "/bin/bash"),
+            [self.labScript.path, "reset"],
+            environment: ["PCLEMU_HOST_FAILOVER": hostFailover ? "1" : "0"]
+        )
         guard result.exitCode == 0 else { throw LabError("lab reset: \(result.standardError)") }
+    }
+
+    /// Every file the cluster steps may edit, on every node, byte for byte.
+    func nodeFiles() throws -> [String: String] {
+        var files: [String: String] = [:]
+        for node in self.nodes {
+            for path in [
+                "/etc/default/cluster.config", "/etc/opt/SMAW/SMAWsf/rcsd.cfg", "/etc/opt/SMAW/SMAWsf/SA_libvirtgp.cfg",
+                "/etc/opt/SMAW/SMAWsf/SA_libvirtgr.cfg", "/etc/opt/SMAW/SMAWsf/SA_vmchkhost.cfg",
+            ] {
+                files["\(node):\(path)"] = try self.shell(on: node, "cat \(path) 2>/dev/null || echo MISSING")
+            }
+        }
+        return files
+    }
+
+    /// A cluster configuration made from the lab's (`Fixtures/cluster.yaml`) with `change` applied to its text,
+    /// in a private temporary file.
+    func clusterConfiguration(_ change: (String) -> String) throws -> String {
+        let text = try String(contentsOf: self.root.appending(path: "Fixtures/cluster.yaml"), encoding: .utf8)
+        let directory = FileManager.default.temporaryDirectory.appending(path: "kvmm-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appending(path: "cluster.yaml").path
+        try change(text).write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// The host CF node name and address that `node`'s SA_vmchkhost.cfg gives for `guest`.
+    func hostCheckHost(on node: String, for guest: String) throws -> [String] {
+        let line = try self.shell(on: node, "grep '^\(guest) ' /etc/opt/SMAW/SMAWsf/SA_vmchkhost.cfg")
+        return line.split(separator: " ").dropFirst().prefix(2).map(String.init)
     }
 
     /// Takes a node's link down or up.

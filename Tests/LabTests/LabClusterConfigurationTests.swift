@@ -1,0 +1,101 @@
+import Cluster
+import Foundation
+import Testing
+
+/// What the restore rewrites follows the cluster's own files; a configuration that contradicts them is refused
+/// before anything changes. The lab's nodes are seeded with the host OS failover function's agent
+/// (SA_vmchkhost in every rcsd.cfg) unless a test says otherwise.
+extension LabTests {
+    @Suite(.serialized) struct LabClusterConfigurationTests {
+        let lab: Lab
+
+        init() throws {
+            self.lab = try Lab()
+            try self.lab.resetAll(hostFailover: true)
+        }
+
+        private func migrate(configuration path: String) throws -> CommandRun {
+            try run(
+                self.lab.binary,
+                [
+                    "migrate", self.lab.domain, self.lab.destinationURI, "-c", self.lab.sourceURI, "--cluster",
+                    "--cluster-config", path, "--json",
+                ]
+            )
+        }
+
+        /// Without a mode, and with one that confirms the files, SA_vmchkhost.cfg follows the guest.
+        @Test(arguments: ["# mode: guest", "mode: host-failover"])
+        func theHostCheckAgentFollowsTheGuest(modeLine: String) throws {
+            let path = try self.lab.clusterConfiguration {
+                $0.replacingOccurrences(of: "# mode: guest", with: modeLine)
+            }
+            let result = try self.migrate(configuration: path)
+            #expect(result.exitCode == 0, "\(result.standardError)")
+            for node in self.lab.nodes {
+                #expect(try self.lab.hostCheckHost(on: node, for: "guest1") == ["hostB", "10.77.0.2"], "\(node)")
+            }
+            try self.lab.expectRestored(pointingAt: "10.77.0.2")
+            #expect(try self.lab.shutdownFacility(on: "guest1")?.rows.count == 6, "three agents on each node")
+        }
+
+        @Test func guestModeOverTheHostFailoverAgentIsRefusedWithNothingChanged() throws {
+            let before = try self.lab.nodeFiles()
+            let path = try self.lab.clusterConfiguration {
+                $0.replacingOccurrences(of: "# mode: guest", with: "mode: guest")
+            }
+            let result = try self.migrate(configuration: path)
+            #expect(result.exitCode == 2, "\(result.standardError)")
+            let errors = result.standardError.split(separator: "\n").filter { $0.hasPrefix("Error:") }
+            #expect(errors.count == 1, "one line says why: \(result.standardError)")
+            #expect(result.standardError.contains("says mode: guest, but rcsd.cfg on guest1 lists SA_vmchkhost"))
+            #expect(try self.lab.nodeFiles() == before)
+            try self.lab.expectUnchanged()
+            #expect(try self.lab.shutdownFacility(on: "guest1")?.isHealthy == true)
+        }
+
+        @Test func hostFailoverModeOverAClusterWithoutTheAgentIsRefused() throws {
+            try self.lab.resetAll(hostFailover: false)
+            let before = try self.lab.nodeFiles()
+            let path = try self.lab.clusterConfiguration {
+                $0.replacingOccurrences(of: "# mode: guest", with: "mode: host-failover")
+            }
+            let result = try self.migrate(configuration: path)
+            #expect(result.exitCode == 2, "\(result.standardError)")
+            #expect(
+                result.standardError.contains("says mode: host-failover, but rcsd.cfg on guest1 lists no SA_vmchkhost")
+            )
+            #expect(try self.lab.nodeFiles() == before)
+            try self.lab.expectUnchanged()
+        }
+
+        @Test func aNodeTheClusterDoesNotHaveIsRefusedWithNothingChanged() throws {
+            let before = try self.lab.nodeFiles()
+            let path = try self.lab.clusterConfiguration {
+                $0.replacingOccurrences(of: "  guest2: guest2\n", with: "  guest2: guest2\n  guest3: guest3\n")
+            }
+            let result = try self.migrate(configuration: path)
+            #expect(result.exitCode == 2, "\(result.standardError)")
+            #expect(result.standardError.contains("names guest3 under nodes, but rcsd.cfg on guest1 does not list it"))
+            #expect(try self.lab.nodeFiles() == before)
+            try self.lab.expectUnchanged()
+            let check = try run(
+                self.lab.binary,
+                ["check", self.lab.domain, self.lab.destinationURI, "-c", self.lab.sourceURI, "--cluster-config", path]
+            )
+            #expect(check.exitCode == 2)
+            #expect(check.standardError.contains("FAIL  cluster"))
+        }
+
+        /// A node the configuration leaves out is still a node of the cluster: reached by its CF node name and
+        /// restored like the others.
+        @Test func aNodeTheConfigurationLeavesOutIsStillRestored() throws {
+            let path = try self.lab.clusterConfiguration { $0.replacingOccurrences(of: "  guest2: guest2\n", with: "") }
+            let result = try self.migrate(configuration: path)
+            #expect(result.exitCode == 0, "\(result.standardError)")
+            #expect(try (result.json["cluster"] as? [String: Any])?["nodes"] as? [String] == ["guest1", "guest2"])
+            try self.lab.expectRestored(pointingAt: "10.77.0.2")
+            #expect(try self.lab.hostCheckHost(on: "guest2", for: "guest1") == ["hostB", "10.77.0.2"])
+        }
+    }
+}
