@@ -107,33 +107,28 @@ public final class MigrationSession: Sendable {
 
     // MARK: - Checks
 
-    /// The checks, as `kvmmigrate check` and `migrate --dry-run` show them: every one, with the cluster's when
-    /// there is a cluster. Changes nothing.
+    /// The checks, as `kvmmigrate check` and `migrate --dry-run` show them: every one, in order, with the
+    /// cluster's when there is a cluster; the pre-flight's failure skips the rest. Changes nothing.
+    ///
+    /// `migrate` runs the same pieces in ``run()``: the pre-flight, the same host checks (unless `--skip-checks`),
+    /// and the same cluster checks, which ``ClusterDriver/migrate(domain:sourceHost:destinationURI:destinationHostname:delegate:onEvent:body:)``
+    /// runs first.
     public func check() async -> [CheckResult] {
         defer {
             self.sink.finish()
             self.cluster?.close()
         }
-        let (results, _) = await self.runChecks(all: true)
-        return results
-    }
-
-    /// The checks, in order; stops at the pre-flight when it fails. `all: false` leaves out those `--skip-checks`
-    /// skips and the cluster's, which the cluster operation runs itself (the same function).
-    private func runChecks(all: Bool) async -> ([CheckResult], (any MigrationConnection)?) {
         let request = self.options.request
         var results = [MigrationCheck.request(request)]
-        guard results[0].status != .fail else { return (results, nil) }
+        guard results[0].status != .fail else { return results }
         let connection: any MigrationConnection
         do throws(MigrationError) {
             connection = try await self.migrationDriver.connect(request, resumingPostCopy: false)
         } catch {
-            return (results + MigrationCheck.failedPreflight(error), nil)
+            return results + MigrationCheck.failedPreflight(error)
         }
-        if all || !self.options.skipChecks {
-            results += await connection.checks(copyStorage: request.copyStorage)
-        }
-        if all, let cluster = self.cluster {
+        results += await connection.checks(copyStorage: request.copyStorage)
+        if let cluster = self.cluster {
             do throws(ClusterError) {
                 let summary = try await cluster.check(
                     domain: connection.target.domainName,
@@ -145,7 +140,7 @@ public final class MigrationSession: Sendable {
                 results.append(CheckResult("cluster", .fail, error.description))
             }
         }
-        return (results, connection)
+        return results
     }
 
     // MARK: - Run
