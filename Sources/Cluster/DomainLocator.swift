@@ -1,4 +1,5 @@
 import Libvirt
+import Synchronization
 
 /// Finds on which configured host a domain runs, by asking each host's libvirt daemon: the restore points
 /// the SF agents at the host libvirt names, never at one assumed from the migration's outcome.
@@ -20,10 +21,12 @@ public enum DomainLocator {
     ) async throws(ClusterError)
         -> Location
     {
-        let answers = await withTaskGroup(of: (Int, Result<Bool, LibvirtError>).self) { group in
+        // Each host's answer, or why it gave none: one host's failure must not hide the others. The answers are
+        // recorded through a lock, not returned by the child tasks (see ``forEachNode(_:_:)`` for why).
+        let answers = Answers(count: hosts.count)
+        await withTaskGroup(of: Void.self) { group in
             for (index, host) in hosts.enumerated() {
                 group.addTask {
-                    // Each host's answer, or why it gave none: one host's failure must not hide the others.
                     let answer = await runBlocking(named: "locate \(domain)") {
                         Result { () throws(LibvirtError) -> Bool in
                             do throws(LibvirtError) {
@@ -34,20 +37,18 @@ public enum DomainLocator {
                             }
                         }
                     }
-                    return (index, answer)
+                    answers.values.withLock { $0[index] = answer }
                 }
             }
-            var answers = [Result<Bool, LibvirtError>?](repeating: nil, count: hosts.count)
-            for await (index, answer) in group { answers[index] = answer }
-            return answers.map { $0! }
         }
         var running: [ClusterConfiguration.Host] = []
         var unreachable: [String] = []
-        for (host, answer) in zip(hosts, answers) {
+        for (host, answer) in zip(hosts, answers.values.withLock { $0 }) {
             switch answer {
             case .success(true): running.append(host)
             case .success(false): break
             case .failure(let error): unreachable.append("\(host.name) (\(host.uri)): \(error.message)")
+            case nil: unreachable.append("\(host.name) (\(host.uri)): no answer")
             }
         }
         if running.count == 1 { return .host(running[0]) }
@@ -59,5 +60,14 @@ public enum DomainLocator {
             )
         }
         return .nowhere
+    }
+}
+
+/// Each host's answer to ``DomainLocator/locate(_:among:)``, by the host's index.
+private final class Answers: Sendable {
+    let values: Mutex<[Result<Bool, LibvirtError>?]>
+
+    init(count: Int) {
+        self.values = Mutex(Array(repeating: nil, count: count))
     }
 }
