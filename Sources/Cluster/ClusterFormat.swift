@@ -2,7 +2,7 @@
 ///
 /// Everything a parser assumes about a format that wasn't read in a manual page is kept here, marked **[I]**
 /// (inferred), so that it can be corrected in one place once the real files are seen. Facts marked **[C]** are
-/// confirmed in Fujitsu's manuals (see `/work/shared/primecluster.md`).
+/// confirmed in Fujitsu's manuals (see `../shared/primecluster.md`, beside the repository).
 public enum ClusterFormat {
     // MARK: - CF configuration
 
