@@ -160,12 +160,7 @@ public final class MigrationSession: Sendable {
         }
         let target = connection.target
         self.interrupt.withLock { $0.connection = connection }
-        if let reason = self.abortReason {
-            return Self.refused(
-                .migration(MigrationError(.aborted, "\(reason) before the migration started: nothing changed")),
-                target: target
-            )
-        }
+        if let stopped = self.stoppedBeforeStart(target) { return stopped }
         if self.options.resumePostCopy {
             self.sink.yield(.resumingPostCopy(target))
             let report = await connection.resumePostCopy(reconnectTimeout: self.options.reconnectTimeout) { line in
@@ -188,12 +183,7 @@ public final class MigrationSession: Sendable {
                 )
             }
         }
-        if let reason = self.abortReason {
-            return Self.refused(
-                .migration(MigrationError(.aborted, "\(reason) before the migration started: nothing changed")),
-                target: target
-            )
-        }
+        if let stopped = self.stoppedBeforeStart(target) { return stopped }
         // One migration of a domain at a time; `kvmmigrate status` reads what this lock records.
         let lock: MigrationLock
         do throws(MigrationError) {
@@ -283,6 +273,16 @@ public final class MigrationSession: Sendable {
         )
         self.sink.yield(.migrationEnded)
         return report
+    }
+
+    /// The outcome when an abort was asked for before the migration started, if one was.
+    private func stoppedBeforeStart(_ target: MigrationTarget) -> SessionOutcome? {
+        self.abortReason.map { reason in
+            Self.refused(
+                .migration(MigrationError(.aborted, "\(reason) before the migration started: nothing changed")),
+                target: target
+            )
+        }
     }
 
     private static func refused(_ refusal: SessionOutcome.Refusal, target: MigrationTarget? = nil) -> SessionOutcome {
