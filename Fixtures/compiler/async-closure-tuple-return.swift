@@ -7,7 +7,7 @@
 // returns a tuple built around a `try await` inside `do`/`catch`. The value that reaches the group is garbage,
 // though no error is thrown. Binding the awaited value first (`let value = try await …; return ("x", value)`),
 // `try?` instead of `do`/`catch`, or an unstructured `Task` all hide it. kvmmigrate does not rely on any of
-// these: `forEachNode` takes closures that return `Void` and record their results (Sources/Cluster/NodeResults.swift).
+// these: `concurrently` takes closures that return `Void` and record their results (Sources/Cluster/ConcurrentResults.swift).
 struct Failure: Error {}
 
 @inline(never) func read(_ name: String) async throws -> String {

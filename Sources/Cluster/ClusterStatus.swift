@@ -8,8 +8,8 @@ public struct ClusterStatus: Sendable {
 
     /// Asks every node at once.
     public static func read(_ topology: ClusterTopology, logger: Logger) async -> ClusterStatus {
-        let statuses = NodeResults<NodeStatus>()
-        await forEachNode(topology.nodes) { node in
+        let statuses = ConcurrentResults<NodeStatus>()
+        await concurrently(topology.nodes) { node in
             statuses.record(await NodeStatus.read(node, logger: logger), for: node)
         }
         return ClusterStatus(nodes: statuses.inOrder(of: topology.nodes).map(\.value))

@@ -120,8 +120,8 @@ public struct ClusterSteps: Sendable {
         _ message: String,
         _ body: @escaping @Sendable (ClusterNode) async throws(ClusterError) -> Void
     ) async throws(ClusterError) {
-        let failures = NodeResults<ClusterError>()
-        await forEachNode(self.topology.nodes) { node in
+        let failures = ConcurrentResults<ClusterError>()
+        await concurrently(self.topology.nodes) { node in
             do throws(ClusterError) {
                 try await body(node)
                 try journal.done(step, on: node.name, message)
@@ -164,8 +164,8 @@ public struct ClusterSteps: Sendable {
             _ body: @escaping @Sendable (ClusterNode) async throws(ClusterError) -> Void
         ) async {
             let pending = self.topology.nodes.filter { failures[$0.name] == nil }
-            let results = NodeResults<ClusterError>()
-            await forEachNode(pending) { node in
+            let results = ConcurrentResults<ClusterError>()
+            await concurrently(pending) { node in
                 do throws(ClusterError) {
                     try await self.retrying(node) { () throws(ClusterError) in try await body(node) }
                     try journal.done(step, on: node.name, message)
@@ -296,8 +296,8 @@ public struct ClusterSteps: Sendable {
         // of before the restart for a moment.
         var healthyPolls = 0
         while true {
-            let tables = NodeResults<Result<ShutdownFacilityStatus?, ClusterError>>()
-            await forEachNode(self.topology.nodes) { node in
+            let tables = ConcurrentResults<Result<ShutdownFacilityStatus?, ClusterError>>()
+            await concurrently(self.topology.nodes) { node in
                 do throws(ClusterError) {
                     tables.record(
                         .success(try await NodeStatus.shutdownFacility(on: node, logger: self.logger)),
@@ -350,7 +350,7 @@ public struct ClusterSteps: Sendable {
                         )
                     )
                     let guest = journal.record.guestNode
-                    await forEachNode(self.topology.nodes) { node in
+                    await concurrently(self.topology.nodes) { node in
                         try? await self.pointAgents(on: node, guest: guest, host: host)
                         try? await self.startShutdownFacility(on: node)
                     }

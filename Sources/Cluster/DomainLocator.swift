@@ -1,5 +1,4 @@
 import Libvirt
-import Synchronization
 
 /// Finds on which configured host a domain runs, by asking each host's libvirt daemon: the restore points
 /// the SF agents at the host libvirt names, never at one assumed from the migration's outcome.
@@ -21,30 +20,25 @@ public enum DomainLocator {
     ) async throws(ClusterError)
         -> Location
     {
-        // Each host's answer, or why it gave none: one host's failure must not hide the others. The answers are
-        // recorded through a lock, not returned by the child tasks (see ``forEachNode(_:_:)`` for why).
-        let answers = Answers(count: hosts.count)
-        await withTaskGroup(of: Void.self) { group in
-            for (index, host) in hosts.enumerated() {
-                group.addTask {
-                    let answer = await runBlocking(named: "locate \(domain)") {
-                        Result { () throws(LibvirtError) -> Bool in
-                            do throws(LibvirtError) {
-                                let connection = try Connection(uri: host.uri, readOnly: true)
-                                return try connection.domain(named: domain).state().isActive
-                            } catch  where error.code == .noDomain {
-                                return false
-                            }
-                        }
+        // Each host's answer, or why it gave none: one host's failure must not hide the others.
+        let answers = ConcurrentResults<Result<Bool, LibvirtError>>()
+        await concurrently(hosts) { host in
+            let answer = await runBlocking(named: "locate \(domain)") {
+                Result { () throws(LibvirtError) -> Bool in
+                    do throws(LibvirtError) {
+                        let connection = try Connection(uri: host.uri, readOnly: true)
+                        return try connection.domain(named: domain).state().isActive
+                    } catch  where error.code == .noDomain {
+                        return false
                     }
-                    answers.values.withLock { $0[index] = answer }
                 }
             }
+            answers.record(answer, for: host.name)
         }
         var running: [ClusterConfiguration.Host] = []
         var unreachable: [String] = []
-        for (host, answer) in zip(hosts, answers.values.withLock { $0 }) {
-            switch answer {
+        for host in hosts {
+            switch answers[host.name] {
             case .success(true): running.append(host)
             case .success(false): break
             case .failure(let error): unreachable.append("\(host.name) (\(host.uri)): \(error.message)")
@@ -60,14 +54,5 @@ public enum DomainLocator {
             )
         }
         return .nowhere
-    }
-}
-
-/// Each host's answer to ``DomainLocator/locate(_:among:)``, by the host's index.
-private final class Answers: Sendable {
-    let values: Mutex<[Result<Bool, LibvirtError>?]>
-
-    init(count: Int) {
-        self.values = Mutex(Array(repeating: nil, count: count))
     }
 }

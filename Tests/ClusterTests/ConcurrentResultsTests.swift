@@ -2,10 +2,10 @@ import Testing
 
 @testable import Cluster
 
-/// `forEachNode` with the closure shape that Swift 6.3.1's optimizer miscompiled when the closure returned its
+/// `concurrently` with the closure shape that Swift 6.3.1's optimizer miscompiled when the closure returned its
 /// value: a tuple built around a `try await` inside `do`/`catch`. Run in release (`swift test -c release`) this
 /// is the regression test for the crash of `cluster verify`.
-@Suite struct NodeResultsTests {
+@Suite struct ConcurrentResultsTests {
     struct Unreachable: Error {}
 
     static let nodes = ["guest1", "guest2", "guest3", "guest4"].map {
@@ -20,8 +20,8 @@ import Testing
     }
 
     @Test func everyNodeRecordsItsOwnResult() async throws {
-        let tables = NodeResults<(String, Result<[String]?, Unreachable>)>()
-        await forEachNode(Self.nodes) { node in
+        let tables = ConcurrentResults<(String, Result<[String]?, Unreachable>)>()
+        await concurrently(Self.nodes) { node in
             do throws(Unreachable) {
                 tables.record((node.name, .success(try await Self.table(of: node))), for: node)
             } catch {
@@ -37,8 +37,8 @@ import Testing
     }
 
     @Test func aNodeThatRecordsNothingIsLeftOut() async {
-        let results = NodeResults<Int>()
-        await forEachNode(Self.nodes) { node in
+        let results = ConcurrentResults<Int>()
+        await concurrently(Self.nodes) { node in
             if node.name != "guest2" { results.record(node.name.count, for: node) }
         }
         #expect(results.inOrder(of: Self.nodes).map(\.node.name) == ["guest1", "guest3", "guest4"])
