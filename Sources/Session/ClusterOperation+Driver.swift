@@ -2,7 +2,7 @@ import Cluster
 import Migration
 
 extension ClusterOperation: ClusterDriver {
-    public func check(
+    public func checkBeforeMigrating(
         domain: String,
         destinationURI: String,
         destinationHostname: String?
@@ -11,7 +11,7 @@ extension ClusterOperation: ClusterDriver {
     {
         let checked = try await self.check(
             domain: domain,
-            destinationURI: Optional(destinationURI),
+            destinationURI: destinationURI,
             destinationHostname: destinationHostname
         )
         return

@@ -130,7 +130,7 @@ public final class MigrationSession: Sendable {
         results += await connection.checks(copyStorage: request.copyStorage)
         if let cluster = self.cluster {
             do throws(ClusterError) {
-                let summary = try await cluster.check(
+                let summary = try await cluster.checkBeforeMigrating(
                     domain: connection.target.domainName,
                     destinationURI: request.destinationURI,
                     destinationHostname: connection.target.destinationHostname

@@ -48,7 +48,7 @@ public protocol ClusterDriver: Sendable {
     /// The checks before a migration (``ClusterOperation/check(domain:destinationURI:destinationHostname:)``).
     ///
     /// - Returns: One line that says what was found healthy.
-    func check(
+    func checkBeforeMigrating(
         domain: String,
         destinationURI: String,
         destinationHostname: String?

@@ -123,7 +123,7 @@ struct FakeClusterDriver: ClusterDriver {
     /// Runs after the body returned, where the real operation restores.
     var afterBody: @Sendable () -> Void = {}
 
-    func check(
+    func checkBeforeMigrating(
         domain: String,
         destinationURI: String,
         destinationHostname: String?
