@@ -80,8 +80,11 @@ public struct ClusterOperation: Sendable {
     /// moves.
     public struct Checked: Sendable {
         public var topology: ClusterTopology
+        public var steps: ClusterSteps
         public var guest: ClusterTopology.Guest
         public var status: ClusterStatus
+        /// The journal the operation records itself in (no unfinished operation on this cluster in it).
+        public var store: JournalStore<ClusterOperationRecord>
     }
 
     /// The checks before an operation, the same for `check`, `migrate --dry-run` and `migrate`: the destination is
@@ -119,9 +122,10 @@ public struct ClusterOperation: Sendable {
         }
         let steps = ClusterSteps(configuration: self.configuration, topology: topology, logger: self.logger)
         // An unfinished operation explains an unhealthy cluster better than the health check would.
-        try self.refuseOverUnfinished(try self.journalStore(), key: topology.key)
+        let store = try self.journalStore()
+        try self.refuseOverUnfinished(store, key: topology.key)
         let (guest, status) = try await steps.check(domain: domain)
-        return Checked(topology: topology, guest: guest, status: status)
+        return Checked(topology: topology, steps: steps, guest: guest, status: status, store: store)
     }
 
     /// Checks, prepares, runs `body`, and restores with the host where the domain runs afterwards.
@@ -151,9 +155,9 @@ public struct ClusterOperation: Sendable {
             destinationURI: destinationURI,
             destinationHostname: destinationHostname
         )
-        let (topology, guest, status) = (checked.topology, checked.guest, checked.status)
-        let steps = ClusterSteps(configuration: self.configuration, topology: topology, logger: self.logger)
-        let store = try self.journalStore()
+        let (topology, steps, guest, status, store) = (
+            checked.topology, checked.steps, checked.guest, checked.status, checked.store
+        )
         let record = ClusterOperationRecord(
             command: command,
             domain: domain,
