@@ -66,3 +66,58 @@ func threadName(_ name: String) -> String {
     }
     return short
 }
+
+/// The error of a blocking call that did not return within its bound.
+public struct BlockingCallTimeout: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The call's name, as given to ``runBlocking(named:timeout:_:)``.
+    public var name: String
+    public var timeout: Duration
+
+    public var description: String { "\(self.name): no answer within \(self.timeout)" }
+}
+
+/// Runs `body` on a thread of its own, as ``runBlocking(named:_:)``, and gives up waiting after `timeout`.
+///
+/// A libvirt call cannot be interrupted from outside (a connection to a host whose link is down waits for TCP's
+/// own timeout, minutes): when the bound passes, the caller resumes with ``BlockingCallTimeout`` and the thread
+/// finishes on its own, its result dropped. Use it for reads whose answer is worthless late (where a domain runs,
+/// for a report); never for a call whose effect the caller must know (a migration, a destroy).
+///
+/// - Returns: What `body` returned, or `.failure` with the timeout.
+public func runBlocking<Value: Sendable>(
+    named name: String,
+    timeout: Duration,
+    _ body: @escaping @Sendable () -> Value
+) async -> Result<Value, BlockingCallTimeout> {
+    let once = OnceResume<Result<Value, BlockingCallTimeout>>()
+    return await withCheckedContinuation { continuation in
+        once.set(continuation)
+        let thread = Thread {
+            nameCurrentThread(name)
+            once.resume(.success(body()))
+        }
+        thread.start()
+        Task {
+            try? await Task.sleep(for: timeout)
+            once.resume(.failure(BlockingCallTimeout(name: name, timeout: timeout)))
+        }
+    }
+}
+
+/// A continuation resumed by whichever of two racers comes first; the other's value is dropped.
+private final class OnceResume<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<Value, Never>?
+
+    func set(_ continuation: CheckedContinuation<Value, Never>) {
+        self.lock.withLock { self.continuation = continuation }
+    }
+
+    func resume(_ value: Value) {
+        let continuation = self.lock.withLock {
+            defer { self.continuation = nil }
+            return self.continuation
+        }
+        continuation?.resume(returning: value)
+    }
+}

@@ -71,6 +71,8 @@ extension LibvirtError {
         public static var operationUnsupported: Code { Code(VIR_ERR_OPERATION_UNSUPPORTED) }
         /// The CPU is incompatible. The corresponding C error is `VIR_ERR_CPU_INCOMPATIBLE`.
         public static var cpuIncompatible: Code { Code(VIR_ERR_CPU_INCOMPATIBLE) }
+        /// `VIR_ERR_AGENT_UNRESPONSIVE`: the guest agent does not answer (or there is none).
+        public static var agentUnresponsive: Code { Code(VIR_ERR_AGENT_UNRESPONSIVE) }
 
         /// Lets `catch LibvirtError.Code.operationAborted` match a thrown error.
         public static func ~= (pattern: Code, error: any Error) -> Bool {
