@@ -50,6 +50,8 @@ public struct ClusterConfiguration: Sendable, Hashable {
     public var verifyRetries: Int
     /// Where the operation journal lives.
     public var journalDirectory: String
+    /// The largest clock difference `kvmmigrate verify` passes, in seconds (`nil`: its default).
+    public var clockTolerance: Double?
 
     public init(
         mode: Mode? = nil,
@@ -172,8 +174,27 @@ extension ClusterConfiguration {
             self.migrationClusterTimeout = timeout
         }
         if let verify = file.verify {
-            if let timeout = verify.timeout { self.verifyTimeout = .seconds(timeout) }
-            if let retries = verify.retries { self.verifyRetries = max(0, retries) }
+            if let timeout = verify.timeout {
+                guard (1...86_400).contains(timeout) else {
+                    throw ClusterError(.invalidValue, "verify.timeout must be 1 to 86400 seconds, not \(timeout)")
+                }
+                self.verifyTimeout = .seconds(timeout)
+            }
+            if let retries = verify.retries {
+                guard (0...100).contains(retries) else {
+                    throw ClusterError(.invalidValue, "verify.retries must be 0 to 100, not \(retries)")
+                }
+                self.verifyRetries = retries
+            }
+            if let tolerance = verify.clockTolerance {
+                guard tolerance.isFinite, tolerance > 0, tolerance <= 3600 else {
+                    throw ClusterError(
+                        .invalidValue,
+                        "verify.clock-tolerance must be more than 0 and at most 3600 seconds, not \(tolerance)"
+                    )
+                }
+                self.clockTolerance = tolerance
+            }
         }
         if let journal = file.journal { self.journalDirectory = journal }
     }
@@ -215,6 +236,11 @@ extension ClusterConfiguration {
         struct Verify: Decodable {
             var timeout: Int?
             var retries: Int?
+            var clockTolerance: Double?
+            enum CodingKeys: String, CodingKey {
+                case timeout, retries
+                case clockTolerance = "clock-tolerance"
+            }
         }
     }
 

@@ -204,7 +204,11 @@ public struct ClusterSteps: Sendable {
     /// for the guest that names its host (``ClusterTopology/hostAgents(of:)``) — the libvirt agents' host address,
     /// and in `SA_vmchkhost.cfg` the host's CF node name and address. A libvirt agent file that `rcsd.cfg` does
     /// not list for the guest is still kept in step when it exists, since its line names the host too.
-    func pointAgents(on node: ClusterNode, guest: String, host: ClusterConfiguration.Host) async throws(ClusterError) {
+    public func pointAgents(
+        on node: ClusterNode,
+        guest: String,
+        host: ClusterConfiguration.Host
+    ) async throws(ClusterError) {
         let listed = self.topology.hostAgents(of: guest)
         for (agent, path) in [
             ("SA_libvirtgp", ClusterFormat.libvirtPanicAgentConfigPath),
@@ -241,7 +245,7 @@ public struct ClusterSteps: Sendable {
 
     /// Starts SF (`sdtool -b`), or makes a running one re-read its files and test again (`sdtool -r`): one
     /// round trip.
-    func startShutdownFacility(on node: ClusterNode) async throws(ClusterError) {
+    public func startShutdownFacility(on node: ClusterNode) async throws(ClusterError) {
         let tool = ClusterCommands.shutdownTool
         try await node.runChecked(
             ["sh", "-c", "if \(tool) -s >/dev/null 2>&1; then exec \(tool) -r; else exec \(tool) -b; fi"],

@@ -144,18 +144,35 @@ public struct ClusterTopology: Sendable {
                 path: ClusterFormat.shutdownDaemonConfigPath
             )
         }
+        let agentText = try await node.read(ClusterFormat.libvirtPanicAgentConfigPath, logger: logger) ?? ""
+        return try ClusterTopology(
+            daemonConfigText: daemonText,
+            libvirtAgentText: agentText,
+            configuration: configuration,
+            readFrom: node.name
+        )
+    }
+
+    /// The topology that a node's `rcsd.cfg` and `SA_libvirtgp.cfg` describe (pure).
+    ///
+    /// - Throws: ``ClusterError`` naming the file that is malformed.
+    public init(
+        daemonConfigText: String,
+        libvirtAgentText: String,
+        configuration: ClusterConfiguration,
+        readFrom node: String
+    ) throws(ClusterError) {
         let daemonConfig: ShutdownDaemonConfig
         let agents: LibvirtAgentConfig
         do throws(ClusterError) {
-            daemonConfig = try ShutdownDaemonConfig(parsing: daemonText)
+            daemonConfig = try ShutdownDaemonConfig(parsing: daemonConfigText)
         } catch {
-            throw error.located(node: node.name, path: ClusterFormat.shutdownDaemonConfigPath)
+            throw error.located(node: node, path: ClusterFormat.shutdownDaemonConfigPath)
         }
-        let agentText = try await node.read(ClusterFormat.libvirtPanicAgentConfigPath, logger: logger) ?? ""
         do throws(ClusterError) {
-            agents = try LibvirtAgentConfig(parsing: agentText)
+            agents = try LibvirtAgentConfig(parsing: libvirtAgentText)
         } catch {
-            throw error.located(node: node.name, path: ClusterFormat.libvirtPanicAgentConfigPath)
+            throw error.located(node: node, path: ClusterFormat.libvirtPanicAgentConfigPath)
         }
         let nodes = daemonConfig.entries.map { entry in
             ClusterNode(
@@ -167,6 +184,6 @@ public struct ClusterTopology: Sendable {
         let guests = agents.entries.map {
             Guest(nodeName: $0.nodeName, domainName: $0.domainName, hostAddress: $0.hostAddress)
         }
-        return ClusterTopology(nodes: nodes, daemonConfig: daemonConfig, guests: guests, readFrom: node.name)
+        self.init(nodes: nodes, daemonConfig: daemonConfig, guests: guests, readFrom: node)
     }
 }

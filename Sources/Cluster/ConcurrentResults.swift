@@ -9,7 +9,7 @@ import Synchronization
 /// `-c release` builds crashed with "found nil" or a segmentation fault in `cluster verify`
 /// (`Fixtures/compiler/async-closure-tuple-return.swift`). A closure that returns `Void` has no result to
 /// miscompile, whatever its body looks like; `ConcurrentResultsTests` hold the shape that broke.
-func concurrently<Item: Sendable>(_ items: [Item], _ body: @escaping @Sendable (Item) async -> Void) async {
+public func concurrently<Item: Sendable>(_ items: [Item], _ body: @escaping @Sendable (Item) async -> Void) async {
     await withTaskGroup(of: Void.self) { group in
         for item in items {
             group.addTask { await body(item) }
@@ -18,28 +18,28 @@ func concurrently<Item: Sendable>(_ items: [Item], _ body: @escaping @Sendable (
 }
 
 /// What each item produced in a ``concurrently(_:_:)`` run, by a name: a node's CF node name, a host's URI.
-final class ConcurrentResults<Value: Sendable>: Sendable {
+public final class ConcurrentResults<Value: Sendable>: Sendable {
     private let values = Mutex<[String: Value]>([:])
 
-    init() {}
+    public init() {}
 
     /// Records `value` under `key`, replacing what was recorded before.
-    func record(_ value: Value, for key: String) {
+    public func record(_ value: Value, for key: String) {
         self.values.withLock { $0[key] = value }
     }
 
     /// Records `value` for `node`, by its CF node name.
-    func record(_ value: Value, for node: ClusterNode) {
+    public func record(_ value: Value, for node: ClusterNode) {
         self.record(value, for: node.name)
     }
 
     /// What was recorded under `key`.
-    subscript(key: String) -> Value? {
+    public subscript(key: String) -> Value? {
         self.values.withLock { $0[key] }
     }
 
     /// What was recorded, in the order of `nodes`, skipping nodes with nothing recorded.
-    func inOrder(of nodes: [ClusterNode]) -> [(node: ClusterNode, value: Value)] {
+    public func inOrder(of nodes: [ClusterNode]) -> [(node: ClusterNode, value: Value)] {
         let values = self.values.withLock { $0 }
         return nodes.compactMap { node in values[node.name].map { (node, $0) } }
     }

@@ -23,7 +23,7 @@ public struct NodeStatus: Sendable {
 
     /// A CF timeout this long is taken for a node left prepared for a migration (`sfkvmmigrate -p` sets 600 s;
     /// for an offline migration, the migration's time plus 300 s).
-    static let preparedClusterTimeout = 300
+    public static let preparedClusterTimeout = 300
 
     /// Everything that keeps this node from being healthy, one line each.
     public var problems: [String] {
@@ -105,15 +105,24 @@ public struct NodeStatus: Sendable {
     }
 
     /// Ends each command's output in the status script; a line no PRIMECLUSTER output contains.
-    static let marker = "@@kvmmigrate-status"
+    public static let marker = "@@kvmmigrate-status"
 
     /// Splits the status script's output at its markers: each command's output and exit status.
-    static func sections(of output: String) -> [(output: String, status: Int32)] {
+    public static func sections(of output: String) -> [(output: String, status: Int32)] {
         var sections: [(String, Int32)] = []
         var current: [Substring] = []
         for line in output.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix(Self.marker + " "), let code = Int32(line.dropFirst(Self.marker.count + 1)) {
-                sections.append((current.isEmpty ? "" : current.joined(separator: "\n") + "\n", code))
+            // The marker starts its own line, or ends the last line of an output without a final newline (a file
+            // whose last line has none): that output is kept exactly, without a newline added.
+            if let start = line.range(of: Self.marker + " ", options: .backwards),
+                let code = Int32(line[start.upperBound...])
+            {
+                let before = line[..<start.lowerBound]
+                if before.isEmpty {
+                    sections.append((current.isEmpty ? "" : current.joined(separator: "\n") + "\n", code))
+                } else {
+                    sections.append(((current + [before]).joined(separator: "\n"), code))
+                }
                 current = []
             } else {
                 current.append(line)
