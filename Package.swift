@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Journal", targets: ["Journal"]),
         .library(name: "Migration", targets: ["Migration"]),
         .library(name: "Cluster", targets: ["Cluster"]),
+        .library(name: "Verification", targets: ["Verification"]),
         .library(name: "Session", targets: ["Session"]),
         .executable(name: "kvmmigrate", targets: ["kvmmigrate"]),
     ],
@@ -46,18 +47,25 @@ let package = Package(
             // The lab's kill -9 and hold-after-step hooks (ClusterJournal) exist in debug builds only.
             swiftSettings: [.define("KVMMIGRATE_TEST_HOOKS", .when(configuration: .debug))]
         ),
+        // After any migration, whoever made it: where libvirt runs each guest against what the guest cluster's
+        // files, CF and SF say, and the clocks; repairs with the restore's own code.
+        .target(
+            name: "Verification",
+            dependencies: ["Libvirt", "Journal", "Cluster", .product(name: "Logging", package: "swift-log")]
+        ),
         // One whole operation (checks, lock, cluster prepare, migration, restore, verify), composed from its
         // siblings Migration and Cluster, so that it is testable and reusable without the command line.
         .target(
             name: "Session",
             dependencies: [
-                "Libvirt", "Journal", "Migration", "Cluster", .product(name: "Logging", package: "swift-log"),
+                "Libvirt", "Journal", "Migration", "Cluster", "Verification",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "kvmmigrate",
             dependencies: [
-                "Libvirt", "Migration", "Cluster", "Session",
+                "Libvirt", "Migration", "Cluster", "Verification", "Session",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -66,7 +74,11 @@ let package = Package(
         .testTarget(name: "JournalTests", dependencies: ["Journal"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "Libvirt"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Journal", "Libvirt"]),
-        .testTarget(name: "SessionTests", dependencies: ["Session", "Migration", "Cluster", "Libvirt"]),
+        .testTarget(name: "VerificationTests", dependencies: ["Verification", "Cluster", "Libvirt"]),
+        .testTarget(
+            name: "SessionTests",
+            dependencies: ["Session", "Migration", "Cluster", "Verification", "Libvirt"]
+        ),
         .testTarget(name: "kvmmigrateTests", dependencies: ["kvmmigrate", "Migration", "Libvirt"]),
         .testTarget(name: "LabTests", dependencies: ["Libvirt", "Migration", "Cluster"]),
     ],
