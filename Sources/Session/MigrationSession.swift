@@ -66,6 +66,7 @@ public final class MigrationSession: Sendable {
     public let options: Options
     private let migrationDriver: any MigrationDriver
     private let cluster: (any ClusterDriver)?
+    private let verification: (any VerificationDriver)?
     /// The session's progress, in order; it ends when ``run()`` or ``check()`` returns.
     public let events: AsyncStream<SessionEvent>
     private let sink: AsyncStream<SessionEvent>.Continuation
@@ -80,10 +81,17 @@ public final class MigrationSession: Sendable {
 
     /// - Parameters:
     ///   - cluster: The guest cluster's steps, for `--cluster`; `nil` for a plain migration.
-    public init(_ options: Options, migrationDriver: any MigrationDriver, cluster: (any ClusterDriver)? = nil) {
+    ///   - verification: Verifies the domain once it moved (``VerifierDriver``); `nil` skips that.
+    public init(
+        _ options: Options,
+        migrationDriver: any MigrationDriver,
+        cluster: (any ClusterDriver)? = nil,
+        verification: (any VerificationDriver)? = nil
+    ) {
         self.options = options
         self.migrationDriver = migrationDriver
         self.cluster = cluster
+        self.verification = verification
         (self.events, self.sink) = AsyncStream.makeStream(of: SessionEvent.self, bufferingPolicy: .unbounded)
     }
 
@@ -203,7 +211,10 @@ public final class MigrationSession: Sendable {
         defer { lock.release() }
         guard let cluster = self.cluster else {
             let report = await self.migrate(connection, lock: lock)
-            return SessionOutcome(status: .init(report), report: report, target: target)
+            return await self.verifyingMoved(
+                SessionOutcome(status: .init(report), report: report, target: target),
+                request: request
+            )
         }
 
         self.sink.yield(.preparingCluster(domain: target.domainName))
@@ -245,12 +256,30 @@ public final class MigrationSession: Sendable {
                 target: target
             )
         }
-        return SessionOutcome(
-            status: .init(report, cluster: clusterReport),
-            report: report,
-            cluster: clusterReport,
-            target: target
+        return await self.verifyingMoved(
+            SessionOutcome(
+                status: .init(report, cluster: clusterReport),
+                report: report,
+                cluster: clusterReport,
+                target: target
+            ),
+            request: request
         )
+    }
+
+    /// The outcome with the verification of the domain, when the migration moved it.
+    private func verifyingMoved(_ outcome: SessionOutcome, request: MigrationRequest) async -> SessionOutcome {
+        guard let verification = self.verification, let report = outcome.report, let target = outcome.target,
+            report.outcome == .completed, report.location.summary == .destination
+        else { return outcome }
+        self.sink.yield(.verifying(domain: target.domainName))
+        let verified = await verification.verify(
+            domain: target.domainName,
+            request: request,
+            target: target,
+            movedAt: report.startedAt.addingTimeInterval(Double(report.totalTime / .milliseconds(1)) / 1000)
+        )
+        return outcome.verified(by: verified)
     }
 
     /// The migration itself; an abort asked before it started aborts it at once.

@@ -1,5 +1,7 @@
 import Cluster
+import Foundation
 import Migration
+import Verification
 
 /// What a ``MigrationSession`` needs from libvirt: the pre-flight, which opens both hosts.
 ///
@@ -69,4 +71,16 @@ public protocol ClusterDriver: Sendable {
 
     /// Ends what the driver keeps open (ssh's shared connections).
     func close()
+}
+
+/// What a ``MigrationSession`` needs to verify the domain it moved. ``VerifierDriver`` is the real one.
+public protocol VerificationDriver: Sendable {
+    /// Verifies `domain` after it moved to the destination at `movedAt` (``Verifier/verify(_:)``); changes nothing.
+    func verify(
+        domain: String,
+        request: MigrationRequest,
+        target: MigrationTarget,
+        movedAt: Date
+    ) async
+        -> VerificationReport
 }

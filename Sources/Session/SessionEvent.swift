@@ -21,4 +21,6 @@ public enum SessionEvent: Sendable {
     case migrationEnded
     /// The cluster's restore begins (after the migration, whatever its result).
     case restoringCluster
+    /// The moved domain (and its cluster) is being verified.
+    case verifying(domain: String)
 }

@@ -1,5 +1,6 @@
 import Cluster
 import Migration
+import Verification
 
 /// How a ``MigrationSession`` ended: what it did, and one ``Status`` that the command line maps to its exit code.
 public struct SessionOutcome: Sendable {
@@ -32,6 +33,8 @@ public struct SessionOutcome: Sendable {
     public var cluster: ClusterOperation.Report?
     /// Who the migration concerned, once the pre-flight found it.
     public var target: MigrationTarget?
+    /// The verification of the domain after it moved (``Verifier``), when it moved.
+    public var verification: VerificationReport?
 
     /// Why nothing migrated.
     public enum Refusal: Sendable, CustomStringConvertible {
@@ -51,13 +54,26 @@ public struct SessionOutcome: Sendable {
         refusal: Refusal? = nil,
         report: MigrationReport? = nil,
         cluster: ClusterOperation.Report? = nil,
-        target: MigrationTarget? = nil
+        target: MigrationTarget? = nil,
+        verification: VerificationReport? = nil
     ) {
         self.status = status
         self.refusal = refusal
         self.report = report
         self.cluster = cluster
         self.target = target
+        self.verification = verification
+    }
+
+    /// This outcome with the verification of the moved domain: a migration that ended well but whose verification
+    /// fails is not a success (placement: ``Status/needsAttention``; anything else: ``Status/clusterNotHealthy``).
+    func verified(by report: VerificationReport) -> SessionOutcome {
+        var outcome = self
+        outcome.verification = report
+        if report.outcome == .fail, outcome.status == .migrated || outcome.status == .clusterNotHealthy {
+            outcome.status = report.placementFailed ? .needsAttention : .clusterNotHealthy
+        }
+        return outcome
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cluster
 import Foundation
+import Verification
 
 extension KVMMigrate {
     struct ClusterGroup: AsyncParsableCommand {
@@ -35,10 +36,28 @@ extension KVMMigrate.ClusterGroup {
             do { status = try await operation.status() } catch {
                 throw ClusterOutput.refusal(error, command: "cluster status", json: self.output.json)
             }
-            let document = StatusDocument(status)
+            // SF's rows alone may be stale (it re-tests every 10 minutes): also where libvirt runs each guest
+            // against what the agents say, at once.
+            let failing = await Self.failingVerification(configuration, output: self.output)
+            var document = StatusDocument(status)
+            document.add(verificationFailures: failing)
             if self.output.json { print(JSONOutput.encode(document)) }
             ProgressDisplay.write(document.text + "\n")
-            if !status.isHealthy { throw ExitCode.clusterNotHealthy }
+            if !document.healthy { throw ExitCode.clusterNotHealthy }
+        }
+
+        /// The failing checks of `kvmmigrate verify --all`, one line each.
+        static func failingVerification(_ configuration: ClusterConfiguration, output: OutputOptions) async -> [String]
+        {
+            let verifier = Verifier(
+                cluster: configuration,
+                hosts: configuration.hosts,
+                logger: output.makeLogger(),
+                clockTolerance: configuration.clockTolerance ?? Verifier.defaultClockTolerance
+            )
+            return await verifier.verify(.cluster).checks.filter { $0.outcome == .fail }.map {
+                "\($0.subject): \($0.name): \($0.detail)"
+            }
         }
     }
 
@@ -127,18 +146,28 @@ extension KVMMigrate.ClusterGroup {
             do { verification = try await operation.verifyByHand() } catch {
                 throw ClusterOutput.refusal(error, command: "cluster verify", json: self.output.json)
             }
+            // TestWorked may be about the old host: check the agents against where libvirt runs each guest too.
+            let failing = await Status.failingVerification(configuration, output: self.output)
+            let healthy = verification.healthy && failing.isEmpty
             let document = VerifyDocument(
-                healthy: verification.healthy,
+                healthy: healthy,
                 elapsedSeconds: Double(verification.elapsed / .milliseconds(1)) / 1000,
-                problems: verification.problems
+                problems: verification.problems,
+                verificationFailures: failing
             )
             if self.output.json { print(JSONOutput.encode(document)) }
-            var lines = [verification.healthy ? "Every agent on every node: TestWorked, InitWorked." : "NOT healthy:"]
+            var lines = [
+                healthy
+                    ? "Every agent on every node: TestWorked, InitWorked, pointing where libvirt runs its guest."
+                    : "NOT healthy:"
+            ]
             for node in verification.problems.keys.sorted() {
                 for problem in verification.problems[node]! { lines.append("  \(node): \(problem)") }
             }
+            for line in failing { lines.append("  \(line)") }
+            if !failing.isEmpty { lines.append("  (kvmmigrate verify --all --fix repairs what is stale)") }
             ProgressDisplay.write(lines.joined(separator: "\n") + "\n")
-            if !verification.healthy { throw ExitCode.clusterNotHealthy }
+            if !healthy { throw ExitCode.clusterNotHealthy }
         }
     }
 }
@@ -165,6 +194,8 @@ struct VerifyDocument: Encodable {
     var healthy: Bool
     var elapsedSeconds: Double
     var problems: [String: [String]]
+    /// The failing checks of `kvmmigrate verify --all`.
+    var verificationFailures: [String]
 }
 
 /// `kvmmigrate cluster status --json`.
@@ -173,6 +204,13 @@ struct StatusDocument: Encodable {
     var command = "cluster status"
     var healthy: Bool
     var nodes: [Node]
+    /// The failing checks of `kvmmigrate verify --all` (agents against where libvirt runs each guest, …).
+    var verificationFailures: [String] = []
+
+    mutating func add(verificationFailures failures: [String]) {
+        self.verificationFailures = failures
+        self.healthy = self.healthy && failures.isEmpty
+    }
 
     struct Node: Encodable {
         var name: String
@@ -239,6 +277,10 @@ struct StatusDocument: Encodable {
                         ? "SF running, \(working)/\(node.agents.count) agents working" : "SF not running")
             )
             for problem in node.problems { lines.append("  \(problem)") }
+        }
+        for failure in self.verificationFailures { lines.append("  \(failure)") }
+        if !self.verificationFailures.isEmpty {
+            lines.append("  (kvmmigrate verify --all --fix repairs what is stale)")
         }
         lines.append(self.healthy ? "The cluster is healthy." : "The cluster is NOT healthy.")
         return lines.joined(separator: "\n")

@@ -21,13 +21,14 @@ enum ExitCodes {
         (5, "a host or node could not be reached, or a libvirt URI is malformed: nothing changed"),
         (
             6,
-            "the guest cluster is not healthy afterwards: a node not restored (run kvmmigrate recover) or an SF "
-                + "agent not TestWorked/InitWorked"
+            "the guest cluster is not healthy afterwards: a node not restored (run kvmmigrate recover), an SF "
+                + "agent not TestWorked/InitWorked, or a verification check failed"
         ),
         (
             7,
             "the guest's location needs attention: running on both hosts, on none, unknown, not where libvirt's "
-                + "answer says, or split by a broken post-copy migration (resume it with migrate --postcopy-resume)"
+                + "answer says, or split by a broken post-copy migration (resume it with migrate --postcopy-resume); "
+                + "verify: a placement check failed"
         ),
         (64, "invalid command line"),
     ]

@@ -9,7 +9,9 @@ struct KVMMigrate: AsyncParsableCommand {
         abstract: "Live-migrate KVM guests between libvirt hosts, watched to the end, safely for guest clusters.",
         discussion: ExitCodes.help,
         version: "0.1.0",
-        subcommands: [Migrate.self, Check.self, Status.self, Cancel.self, ClusterGroup.self, Recover.self]
+        subcommands: [
+            Migrate.self, Check.self, Verify.self, Status.self, Cancel.self, ClusterGroup.self, Recover.self,
+        ]
     )
 }
 

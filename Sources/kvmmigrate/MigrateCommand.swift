@@ -5,6 +5,7 @@ import Libvirt
 import Logging
 import Migration
 import Session
+import Verification
 
 extension KVMMigrate {
     struct Migrate: AsyncParsableCommand {
@@ -156,7 +157,8 @@ extension KVMMigrate {
                     delegate: self.delegate
                 ),
                 migrationDriver: LibvirtMigrationDriver(logger: logger),
-                cluster: cluster
+                cluster: cluster,
+                verification: VerifierDriver(cluster: cluster?.configuration, logger: logger)
             )
             if self.dryRun {
                 try await CheckReport.run(session, json: self.output.json)
@@ -208,12 +210,17 @@ extension KVMMigrate {
                     ProgressDisplay.write("Error: \(error.message)\n")
                 }
             case (nil, let report?):
+                let verification = outcome.verification.map { VerificationDocument($0, command: "verify") }
                 if self.output.json {
                     var document = MigrateDocument(report: report, exitCode: exitCode)
                     document.cluster = part
+                    document.verification = verification
                     print(document.json())
                 }
-                ProgressDisplay.write(report.text + "\n" + (part.map { $0.text + "\n" } ?? ""))
+                ProgressDisplay.write(
+                    report.text + "\n" + (part.map { $0.text + "\n" } ?? "")
+                        + (verification.map { $0.briefText + "\n" } ?? "")
+                )
             case (nil, nil):
                 ProgressDisplay.write("Error: the operation ended without a report\n")
             }

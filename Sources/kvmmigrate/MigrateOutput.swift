@@ -33,6 +33,8 @@ struct MigrateDocument: Encodable {
     var error: ErrorPart?
     /// The PRIMECLUSTER part, with `--cluster`.
     var cluster: ClusterPart?
+    /// The verification of the moved domain (and its cluster, with `--cluster`).
+    var verification: VerificationDocument?
 
     struct DomainPart: Encodable {
         var name: String

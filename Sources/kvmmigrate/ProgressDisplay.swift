@@ -124,6 +124,8 @@ extension ProgressDisplay {
             self.clear()
         case .restoringCluster:
             self.message("Restoring the guest cluster…")
+        case .verifying(let domain):
+            self.message("Verifying \(domain) where it runs now…")
         }
     }
 }

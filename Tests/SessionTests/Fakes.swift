@@ -4,6 +4,7 @@ import Libvirt
 import Migration
 import Session
 import Synchronization
+import Verification
 
 /// What the fakes were asked to do, in order: the session's steps as a test sees them.
 final class Calls: Sendable {
@@ -171,4 +172,22 @@ struct FakeClusterDriver: ClusterDriver {
     }
 
     func close() { self.calls.append("cluster close") }
+}
+
+/// Verifies with a fixed answer, and records that it was asked.
+struct FakeVerificationDriver: VerificationDriver {
+    var calls: Calls
+    var checks: [VerificationCheck]
+
+    func verify(
+        domain: String,
+        request: MigrationRequest,
+        target: MigrationTarget,
+        movedAt: Date
+    ) async
+        -> VerificationReport
+    {
+        self.calls.append("verify \(domain)")
+        return VerificationReport(checks: self.checks)
+    }
 }

@@ -4,6 +4,7 @@ import Libvirt
 import Migration
 import Synchronization
 import Testing
+import Verification
 
 @testable import Session
 
@@ -309,6 +310,69 @@ import Testing
         #expect(await self.run(session).0.status == .needsAttention)
     }
 
+    // MARK: - Verification of the moved domain
+
+    @Test func aMovedDomainIsVerifiedAfterTheClusterIsRestored() async {
+        let session = MigrationSession(
+            self.options(),
+            migrationDriver: self.driver(),
+            cluster: FakeClusterDriver(calls: self.calls),
+            verification: FakeVerificationDriver(
+                calls: self.calls,
+                checks: [
+                    VerificationCheck(.domain("domain1", node: "guest1"), "placement", .pass, "runs on hostB only")
+                ]
+            )
+        )
+        let (outcome, events) = await self.run(session)
+        #expect(outcome.status == .migrated)
+        #expect(outcome.verification?.outcome == .pass)
+        #expect(self.calls.all.suffix(3) == ["cluster restore", "verify domain1", "cluster close"])
+        #expect(events.map(Self.name).contains("verifying domain1"))
+    }
+
+    @Test(arguments: [
+        ("placement", SessionOutcome.Status.needsAttention),
+        ("SA_libvirtgp", SessionOutcome.Status.clusterNotHealthy),
+    ])
+    func aFailingVerificationIsNotASuccess(check: String, status: SessionOutcome.Status) async {
+        let session = MigrationSession(
+            self.options(),
+            migrationDriver: self.driver(),
+            verification: FakeVerificationDriver(
+                calls: self.calls,
+                checks: [VerificationCheck(.domain("domain1", node: nil), check, .fail, "wrong")]
+            )
+        )
+        #expect(await self.run(session).0.status == status)
+    }
+
+    @Test func aWarningLeavesTheMigrationASuccess() async {
+        let session = MigrationSession(
+            self.options(),
+            migrationDriver: self.driver(),
+            verification: FakeVerificationDriver(
+                calls: self.calls,
+                checks: [VerificationCheck(.domain("domain1", node: nil), "definition", .warn, "also defined on hostA")]
+            )
+        )
+        let outcome = await self.run(session).0
+        #expect(outcome.status == .migrated)
+        #expect(outcome.verification?.outcome == .warn)
+    }
+
+    @Test func aDomainThatDidNotMoveIsNotVerified() async {
+        let session = MigrationSession(
+            self.options(),
+            migrationDriver: self.driver(result: report(.failed, at: onSource)),
+            verification: FakeVerificationDriver(calls: self.calls, checks: [])
+        )
+        let outcome = await self.run(session).0
+        #expect(outcome.status == .migrationFailed)
+        #expect(outcome.verification == nil)
+        #expect(!self.calls.all.contains("verify domain1"))
+    }
+
     // MARK: - check and --dry-run
 
     @Test func checkRunsEveryCheckAndTheClustersChangingNothing() async {
@@ -372,6 +436,7 @@ import Testing
         case .notice(let line): "notice \(line)"
         case .migrationEnded: "migration-ended"
         case .restoringCluster: "restoring-cluster"
+        case .verifying(let domain): "verifying \(domain)"
         }
     }
 }
