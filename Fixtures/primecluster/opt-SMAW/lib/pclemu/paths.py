@@ -13,6 +13,8 @@ CLUSTER_CONFIG = "/etc/default/cluster.config"
 SF_CONF_DIR = "/etc/opt/SMAW/SMAWsf"
 RCSD_CFG = SF_CONF_DIR + "/rcsd.cfg"
 OPT_SMAW = "/opt/SMAW"                      # where the commands live on a node
+SF_LOG_DIR = "/var/opt/SMAWsf/log"          # the SF daemon's log directory [C]
+SF_LOG = SF_LOG_DIR + "/rcsd.log"           # the SF daemon's log [C: path; I: line format]
 
 
 def agent_cfg(agent):
@@ -23,6 +25,7 @@ def agent_cfg(agent):
 # --- emulator-own paths -------------------------------------------------------
 EMU_CONF_DIR = "/etc/opt/SMAWpclemu"        # what the real product knows otherwise
 EMU_CONF = EMU_CONF_DIR + "/pclemu.conf"
+CLOCK_OFFSET = EMU_CONF_DIR + "/clock-offset"   # the node's clock offset in s (lab clock; absent = 0)
 EMU_STATE_DIR = "/var/opt/SMAWpclemu"       # runtime state of the emulated product
 CF_STATE = EMU_STATE_DIR + "/cf/state.json"
 SF_STATE_DIR = EMU_STATE_DIR + "/sf"
@@ -30,7 +33,7 @@ SF_LOCK = SF_STATE_DIR + "/sfd.lock"        # held (flock) by a running SF daemo
 SF_CTL_LOCK = SF_STATE_DIR + "/ctl.lock"    # serialises sdtool -b / -e / -r
 SF_PID = SF_STATE_DIR + "/sfd.pid"
 SF_STATE = SF_STATE_DIR + "/state.json"     # the rows sdtool -s prints
-SF_LOG = SF_STATE_DIR + "/sfd.log"
+SF_STDERR = SF_STATE_DIR + "/sfd.stderr"   # the daemon's raw stdout/stderr (normally empty)
 MIGRATE_STATE_DIR = EMU_STATE_DIR + "/sfkvmmigrate"
 MIGRATE_SAVED_TIMEOUT = MIGRATE_STATE_DIR + "/saved-cluster-timeout"
 

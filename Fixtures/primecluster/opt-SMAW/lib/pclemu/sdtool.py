@@ -69,14 +69,16 @@ def control_lock():
 
 
 def spawn_daemon():
-    """Start the daemon fully detached: double fork, setsid, stdio to /dev/null + log.
+    """Start the daemon fully detached: double fork, setsid, stdin /dev/null.
 
-    No descriptor of the caller survives in the daemon, so an ssh session that
-    ran ``sdtool -b`` closes at once.
+    The daemon writes its log lines to rcsd.log itself; its raw stdout/stderr
+    (normally nothing: a crash's traceback) go to sfd.stderr, so rcsd.log holds
+    well-formed lines only.  No descriptor of the caller survives in the daemon,
+    so an ssh session that ran ``sdtool -b`` closes at once.
     """
     script = os.path.join(paths.opt_smaw_local(), "SMAWpclemu", "bin", "pclemu-sfd")
     argv = [sys.executable or "/usr/bin/python3", script]
-    logpath = paths.p(paths.SF_LOG)
+    errpath = paths.p(paths.SF_STDERR)
     pid = os.fork()
     if pid == 0:                                     # first child
         try:
@@ -85,7 +87,7 @@ def spawn_daemon():
                 os._exit(0)
             os.chdir("/")                            # grandchild: the daemon
             null = os.open("/dev/null", os.O_RDWR)
-            logfd = os.open(logpath, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            logfd = os.open(errpath, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             os.dup2(null, 0)
             os.dup2(logfd, 1)
             os.dup2(logfd, 2)

@@ -3,8 +3,10 @@
 Started detached by ``sdtool -b``.  It holds an exclusive flock on
 /var/opt/SMAWpclemu/sf/sfd.lock for as long as it runs (that lock *is* "SF is
 running"), writes its pid to sfd.pid and its rows to state.json, and logs to
-sfd.log.  SIGHUP (``sdtool -r``) re-reads rcsd.cfg and the emulator config and
-re-runs init and tests; SIGTERM (``sdtool -e``) stops it.
+/var/opt/SMAWsf/log/rcsd.log (the real product's path; line format: sflog.py);
+its raw stdout/stderr go to sfd.stderr (normally empty).  SIGHUP (``sdtool -r``)
+re-reads rcsd.cfg and the emulator config and re-runs init and tests (logging
+every result again); SIGTERM (``sdtool -e``) stops it.
 
 Each (node, agent) row of rcsd.cfg goes, in its own thread:
   SA Init-ing / Init Init-ing  → InitWorked or InitFailed (SA back to Idle)
@@ -18,14 +20,24 @@ import signal
 import sys
 import threading
 import time
+import traceback
 
-from . import agents, emuconf, fsutil, paths, sfconf
+from . import agents, emuconf, fsutil, paths, sfconf, sflog
 
 
 def log(message):
-    """One timestamped line to the daemon's log (its stdout)."""
-    sys.stdout.write("%s [%d] %s\n" % (time.strftime("%Y-%m-%d %H:%M:%S"), os.getpid(), message))
-    sys.stdout.flush()
+    """One line to rcsd.log (``YYYY-MM-DD HH:MM:SS rcsd[PID]: MESSAGE``, see sflog.py)."""
+    try:
+        sflog.write(message)
+    except OSError as e:                         # the log is gone or full: say so on stderr
+        sys.stderr.write("rcsd: cannot write %s: %s: %s\n" % (paths.SF_LOG, e, message))
+        sys.stderr.flush()
+
+
+def result_message(node, agent, result, reason=None):
+    """An init/test result line: ``NODE AGENT: RESULT[: REASON]``, AGENT as sdtool -s shows it."""
+    text = "%s %s: %s" % (node, display_agent(agent), result)
+    return text if reason is None else "%s: %s" % (text, reason)
 
 
 def display_agent(name):
@@ -101,10 +113,10 @@ class Daemon:
         if over.wait(max(0.0, conf.number("sf_init_time") - (time.time() - began))):
             return
         if failure:
-            log("%s %s: InitFailed: %s" % (node, agent, failure))
+            log(result_message(node, agent, "InitFailed", failure))
             self.update(gen, index, sa="Idle", init="InitFailed")
             return
-        log("%s %s: InitWorked" % (node, agent))
+        log(result_message(node, agent, "InitWorked"))
         if not self.update(gen, index, sa="Idle", init="InitWorked"):
             return
         first = True
@@ -119,7 +131,7 @@ class Daemon:
             if over.wait(max(0.0, conf.number("sf_test_min_time") - (time.time() - began))):
                 return
             result = "TestWorked" if worked else "TestFailed"
-            log("%s %s: %s: %s" % (node, agent, result, reason))
+            log(result_message(node, agent, result, reason))
             if not self.update(gen, index, sa="Idle", test=result):
                 return
             first = False
@@ -202,8 +214,23 @@ def acquire_lock(deadline=3.0):
             time.sleep(0.02)
 
 
+def log_crash(kind, exc_type, exc, tb):
+    """An uncaught exception: one line in rcsd.log, the traceback on stderr (sfd.stderr)."""
+    log("internal error (%s): %s: %s" % (kind, exc_type.__name__, exc))
+    traceback.print_exception(exc_type, exc, tb)
+    sys.stderr.flush()
+
+
+def log_thread_crash(args):
+    """threading.excepthook: a row thread died."""
+    if args.exc_type is not SystemExit:
+        log_crash("thread", args.exc_type, args.exc_value, args.exc_traceback)
+
+
 def main():
     """Entry point of the daemon process."""
+    sys.excepthook = lambda t, e, tb: log_crash("daemon", t, e, tb)
+    threading.excepthook = log_thread_crash
     fd = acquire_lock()
     if fd is None:
         log("another shutdown facility daemon is running")
