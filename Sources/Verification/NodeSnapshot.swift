@@ -173,6 +173,11 @@ public struct NodeClock: Sendable, Hashable {
         self.offset > tolerance || self.offset + self.uncertainty < -tolerance
     }
 
+    /// Whether the measurement decides the check: the whole interval is within `tolerance`, or beyond it.
+    public func decides(_ tolerance: Double) -> Bool {
+        self.isOff(by: tolerance) || (self.offset >= -tolerance && self.offset + self.uncertainty <= tolerance)
+    }
+
     public init(offset: Double, uncertainty: Double) {
         self.offset = offset
         self.uncertainty = uncertainty

@@ -147,8 +147,9 @@ public struct Verifier: Sendable {
         let results = ConcurrentResults<NodeSnapshot>()
         await concurrently(nodes) { node in
             var snapshot = await NodeSnapshot.read(node, timeout: self.readTimeout, logger: self.logger)
-            // A wide error bound is mostly the ssh session's setup: one more, short round trip narrows it.
-            if let clock = snapshot.clock, clock.uncertainty > self.clockTolerance / 10 {
+            // A wide error bound is mostly the ssh session's setup. When it leaves the check undecided, one more,
+            // short round trip over the open connection narrows it.
+            if let clock = snapshot.clock, !clock.decides(self.clockTolerance) {
                 await snapshot.remeasureClock(node, timeout: self.readTimeout, logger: self.logger)
             }
             results.record(snapshot, for: node)

@@ -83,7 +83,11 @@ struct VerificationDocument: Encodable {
     /// What a migration's report shows: what did not pass, then the summary.
     var briefText: String {
         let notPassing = self.report.checks.filter { $0.outcome != .pass }
-        return (notPassing.map { Self.line($0, subject: true) } + [self.summary]).joined(separator: "\n")
+        let counts = Dictionary(grouping: self.report.checks, by: \.outcome).mapValues(\.count)
+        let summary =
+            "Verified where it runs now (kvmmigrate verify): \(counts[.pass] ?? 0) passed, "
+            + "\(counts[.warn] ?? 0) warned, \(counts[.fail] ?? 0) failed"
+        return ([summary] + notPassing.map { "  " + Self.line($0, subject: true) }).joined(separator: "\n")
     }
 
     static func line(_ check: VerificationCheck, subject: Bool) -> String {
