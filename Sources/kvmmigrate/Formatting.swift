@@ -37,3 +37,35 @@ enum Format {
         value.map { Int64(($0 / .milliseconds(1)).rounded()) }
     }
 }
+
+/// The terminal the text goes to, when it is one.
+enum Terminal {
+    /// The width of the terminal on standard error (where reports go), or `nil` when it is not a terminal.
+    static var standardErrorColumns: Int? {
+        guard isatty(STDERR_FILENO) == 1 else { return nil }
+        var size = winsize()
+        guard ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+        return Int(size.ws_col)
+    }
+}
+
+extension Format {
+    /// `text` broken at spaces into lines of at most `width` columns; a word longer than that stays whole.
+    static func wrapped(_ text: String, width: Int) -> [String] {
+        guard text.count > width, width > 10 else { return [text] }
+        var lines: [String] = []
+        var current = ""
+        for word in text.split(separator: " ") {
+            if current.isEmpty {
+                current = String(word)
+            } else if current.count + 1 + word.count > width {
+                lines.append(current)
+                current = String(word)
+            } else {
+                current += " " + word
+            }
+        }
+        lines.append(current)
+        return lines
+    }
+}

@@ -65,16 +65,20 @@ struct VerificationDocument: Encodable {
         if let before = self.report.before {
             let failing = before.filter { $0.outcome != .pass }
             lines.append("Before repairing:")
-            for check in failing { lines.append("  " + Self.line(check, subject: true)) }
+            for check in failing {
+                lines.append(Self.line(check, subject: true, indent: "  ", width: Terminal.standardErrorColumns))
+            }
         }
         if !self.report.repairs.isEmpty {
             lines.append("Repaired:")
             for repair in self.report.repairs { lines.append("  \(repair)") }
             lines.append("After repairing:")
         }
+        // On a terminal, long details wrap under themselves.
+        let width = Terminal.standardErrorColumns
         for (subject, checks) in self.report.grouped {
             lines.append(subject.description)
-            for check in checks { lines.append("  " + Self.line(check, subject: false)) }
+            for check in checks { lines.append(Self.line(check, subject: false, indent: "  ", width: width)) }
         }
         lines.append(self.summary)
         return lines.joined(separator: "\n")
@@ -87,10 +91,17 @@ struct VerificationDocument: Encodable {
         let summary =
             "Verified where it runs now (kvmmigrate verify): \(counts[.pass] ?? 0) passed, "
             + "\(counts[.warn] ?? 0) warned, \(counts[.fail] ?? 0) failed"
-        return ([summary] + notPassing.map { "  " + Self.line($0, subject: true) }).joined(separator: "\n")
+        let width = Terminal.standardErrorColumns
+        return ([summary] + notPassing.map { Self.line($0, subject: true, indent: "  ", width: width) })
+            .joined(separator: "\n")
     }
 
-    static func line(_ check: VerificationCheck, subject: Bool) -> String {
+    static func line(
+        _ check: VerificationCheck,
+        subject: Bool,
+        indent: String = "",
+        width: Int? = nil
+    ) -> String {
         let mark =
             switch check.outcome {
             case .pass: "pass"
@@ -98,7 +109,10 @@ struct VerificationDocument: Encodable {
             case .fail: "FAIL"
             }
         let name = check.name.padding(toLength: max(16, check.name.count), withPad: " ", startingAt: 0)
-        return "\(mark)  " + (subject ? "\(check.subject): " : "") + "\(name)  \(check.detail)"
+        let head = indent + "\(mark)  " + (subject ? "\(check.subject): " : "") + "\(name)  "
+        guard let width else { return head + check.detail }
+        let lines = Format.wrapped(check.detail, width: width - head.count)
+        return head + lines.joined(separator: "\n" + String(repeating: " ", count: head.count))
     }
 
     var summary: String {

@@ -239,6 +239,88 @@ extension LabTests {
             #expect(try self.checks(result)["domain1 placement"]?.0 == "fail")
         }
 
+        @Test func aPausedLeftoverCopyIsAPlacementFailure() throws {
+            // What a failed migration can leave: a paused copy on the destination beside the running one.
+            let xml = try self.lab.source().domain(named: self.lab.domain).xmlDescription(migratable: true)
+            let leftover = try self.lab.destination().createDomain(xml: xml, startPaused: true)
+            defer { try? leftover.destroy() }
+            let result = try self.verify([self.lab.domain])
+            #expect(result.exitCode == 7, "\(result.standardError)")
+            let placement = try self.checks(result)["domain1 placement"]
+            #expect(placement?.0 == "fail")
+            #expect(placement?.1.contains("paused copy on hostB") == true, "\(String(describing: placement))")
+        }
+
+        @Test func agentFilesFixedByHandButNotReReadAreNamed() throws {
+            // After a plain virsh migrate, an operator points the agent lines at hostB by hand, on every node, and
+            // forgets `sdtool -r`: the files are right, SF still runs what it read before (and its last test
+            // was about hostA).
+            try self.virshMigrate(self.lab.domain, from: self.lab.sourceURI, to: self.lab.destinationURI)
+            Thread.sleep(forTimeInterval: 1.1)  // the files' change must fall in a later second than the last test
+            for node in self.lab.nodes {
+                for file in ["SA_libvirtgp.cfg", "SA_libvirtgr.cfg"] {
+                    try self.lab.shell(
+                        on: node,
+                        "sed -i 's/^guest1 domain1 10.77.0.1 /guest1 domain1 10.77.0.2 /' /etc/opt/SMAW/SMAWsf/\(file)"
+                    )
+                }
+            }
+            let found = try self.verify([self.lab.domain])
+            #expect(found.exitCode == 0, "\(found.standardError)")
+            let checks = try self.checks(found)
+            #expect(checks["domain1 SA_libvirtgp"]?.0 == "pass")
+            for node in self.lab.nodes {
+                #expect(checks["\(node) SF tested"]?.0 == "warn", "\(String(describing: checks["\(node) SF tested"]))")
+                #expect(checks["\(node) SF tested"]?.1.contains("before SA_libvirtg") == true)
+            }
+            let fixed = try self.verify([self.lab.domain, "--fix"])
+            #expect(fixed.exitCode == 0)
+            let after = try self.checks(fixed)
+            #expect(self.notPassing(after).isEmpty, "\(self.notPassing(after))")
+            let repairs = try #require(try fixed.json["repairs"] as? [String])
+            #expect(repairs.allSatisfy { $0.contains("sdtool -r") }, "\(repairs)")
+        }
+
+        @Test func aPlainMigrateEndsVerifiedOnItsTwoHosts() throws {
+            let result = try run(
+                try self.lab.binary,
+                [
+                    "migrate", self.lab.domain, self.lab.destinationURI, "-c", self.lab.sourceURI, "--persistent",
+                    "--undefine-source", "--json",
+                ]
+            )
+            #expect(result.exitCode == 0, "\(result.standardError)")
+            let verification = try #require(try result.json["verification"] as? [String: Any])
+            let checks = try #require(verification["checks"] as? [[String: Any]])
+            #expect(checks.map { $0["check"] as? String } == ["placement", "definition"])
+            #expect(checks.allSatisfy { $0["outcome"] as? String == "pass" })
+        }
+
+        @Test func aGuestClockOffIsReadThroughItsAgentAndSetByFix() throws {
+            // The Linux test guest with a QEMU guest agent, its clock set 30 s behind at boot.
+            let guest = try TestGuest(
+                self.lab,
+                name: "timed",
+                ["fill=32", "clockoffset=-30"],
+                options: ["--linux", "--agent"]
+            )
+            defer { guest.stop() }
+            let hosts = ["-c", self.lab.sourceURI, "-c", self.lab.destinationURI]
+            let found = try self.verify(["timed"] + hosts)
+            #expect(found.exitCode == 6, "\(found.standardError)")
+            let checks = try self.checks(found)
+            #expect(checks["timed placement"]?.0 == "pass")
+            let clock = try #require(checks["timed guest clock"], "\(checks)")
+            #expect(clock.0 == "fail")
+            let measured = clock.1.split(separator: " ").first.flatMap { Double($0) } ?? 0
+            #expect(abs(measured + 30) < 2, "\(clock.1)")
+
+            let fixed = try self.verify(["timed", "--fix"] + hosts)
+            #expect(fixed.exitCode == 0, "\(fixed.standardError)")
+            #expect(try self.checks(fixed)["timed guest clock"]?.0 == "pass")
+            #expect(guest.serialLog.contains("guest-set-time from the RTC"))
+        }
+
         @Test func badInputChangesNothing() throws {
             let none = try run(try self.lab.binary, ["verify"])
             #expect(none.exitCode == 64)

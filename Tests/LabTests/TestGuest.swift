@@ -9,15 +9,15 @@ struct TestGuest {
     let name: String
 
     /// Starts `name` on the source host with the memfill command line `commandLine` and waits until it has
-    /// filled its memory.
-    init(_ lab: Lab, name: String, _ commandLine: [String], memoryMiB: Int = 256) throws {
+    /// filled its memory. `options` go to `lab guest start` (`--linux`, `--agent`).
+    init(_ lab: Lab, name: String, _ commandLine: [String], memoryMiB: Int = 256, options: [String] = []) throws {
         self.lab = lab
         self.name = name
         self.stop()
         let result = try run(
             URL(filePath: "/bin/bash"),
-            [lab.labScript.path, "guest", "start", name, "--host", "hostA", "--memory", "\(memoryMiB)", "--"]
-                + commandLine
+            [lab.labScript.path, "guest", "start", name, "--host", "hostA", "--memory", "\(memoryMiB)"] + options
+                + ["--"] + commandLine
         )
         guard result.exitCode == 0 else { throw LabError("lab guest start \(name): \(result.standardError)") }
     }
