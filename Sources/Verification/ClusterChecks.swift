@@ -15,6 +15,8 @@ public struct ClusterChecks: Sendable {
     public var movedAt: [String: Double]
     /// The largest clock difference that passes, in seconds.
     public var clockTolerance: Double
+    /// The CF timeout `--fix` writes where `cluster.config` still holds a migration's (`--cf-timeout`).
+    public var restoredClusterTimeout: Int?
 
     public init(
         configuration: ClusterConfiguration,
@@ -23,7 +25,8 @@ public struct ClusterChecks: Sendable {
         snapshots: [NodeSnapshot],
         placements: [String: DomainPlacement],
         movedAt: [String: Double] = [:],
-        clockTolerance: Double
+        clockTolerance: Double,
+        restoredClusterTimeout: Int? = nil
     ) {
         self.configuration = configuration
         self.daemonConfig = daemonConfig
@@ -32,6 +35,7 @@ public struct ClusterChecks: Sendable {
         self.placements = placements
         self.movedAt = movedAt
         self.clockTolerance = clockTolerance
+        self.restoredClusterTimeout = restoredClusterTimeout
     }
 
     /// The nodes that answered the whole snapshot: what their files say is known.
@@ -266,22 +270,32 @@ public struct ClusterChecks: Sendable {
         let subject = VerificationCheck.Subject.node(snapshot.node)
         guard let loaded = snapshot.clusterTimeoutInUse else { return [] }
         let configured = snapshot.clusterTimeoutConfigured
-        if loaded >= NodeStatus.preparedClusterTimeout {
+        let prepared = NodeStatus.preparedClusterTimeout
+        // What --fix can do: load the file when it holds a normal timeout; when the file itself holds a
+        // migration's, write the value the operator gives (the one before is recorded nowhere to be read).
+        var repair: Repair?
+        var hint = ""
+        if let configured {
+            if configured < prepared {
+                repair = .reloadClusterTimeout(node: snapshot.node)
+            } else if let restored = self.restoredClusterTimeout {
+                repair = .setClusterTimeout(node: snapshot.node, seconds: restored)
+            } else {
+                hint =
+                    "; --fix needs --cf-timeout SECONDS, the timeout before (PRIMECLUSTER's default is "
+                    + "\(ClusterFormat.defaultClusterTimeout))"
+            }
+        }
+        if loaded >= prepared || (configured ?? 0) >= prepared {
+            let file = configured.map { $0 == loaded ? ", as cluster.config says" : ", cluster.config says \($0) s" }
             return [
                 VerificationCheck(
                     subject,
                     "CF timeout",
                     .fail,
-                    "\(loaded) s loaded (cfset -a)"
-                        + (configured.map {
-                            $0 == loaded ? ", as cluster.config says" : ", cluster.config says \($0) s"
-                        }
-                            ?? "")
-                        + ": still prepared for a migration, a forgotten after-step (sfkvmmigrate -u, or kvmmigrate "
-                        + "recover)",
-                    repair: configured.flatMap {
-                        $0 < NodeStatus.preparedClusterTimeout ? .reloadClusterTimeout(node: snapshot.node) : nil
-                    }
+                    "\(loaded) s loaded (cfset -a)\(file ?? ""): still prepared for a migration, a forgotten "
+                        + "after-step (sfkvmmigrate -u, or kvmmigrate recover)\(hint)",
+                    repair: repair
                 )
             ]
         }
@@ -292,8 +306,7 @@ public struct ClusterChecks: Sendable {
                     "CF timeout",
                     .fail,
                     "\(loaded) s loaded (cfset -a), but cluster.config says \(configured) s",
-                    repair: configured < NodeStatus.preparedClusterTimeout
-                        ? .reloadClusterTimeout(node: snapshot.node) : nil
+                    repair: repair
                 )
             ]
         }

@@ -61,6 +61,9 @@ public enum Repair: Sendable, Hashable, Codable, CustomStringConvertible {
     case pointAgents(guest: String, host: String)
     /// Load `cluster.config` into CF on the node (`cfset -r`): CF uses another timeout than the file says.
     case reloadClusterTimeout(node: String)
+    /// Write `CLUSTER_TIMEOUT` into the node's `cluster.config` and load it (`cfset -r`): the file still holds a
+    /// migration's timeout, and the operator gave the one to restore (`--cf-timeout`).
+    case setClusterTimeout(node: String, seconds: Int)
     /// Start SF on the node, or make it re-read and test again (`sdtool -b` / `sdtool -r`).
     case retestShutdownFacility(node: String)
     /// Set the guest's clock from its hardware clock through its guest agent (`virDomainSetTime`, sync).
@@ -70,6 +73,8 @@ public enum Repair: Sendable, Hashable, Codable, CustomStringConvertible {
         switch self {
         case .pointAgents(let guest, let host): "point \(guest)'s SF agents at \(host) on every node, then sdtool -r"
         case .reloadClusterTimeout(let node): "cfset -r on \(node)"
+        case .setClusterTimeout(let node, let seconds):
+            "CLUSTER_TIMEOUT \(seconds) in cluster.config on \(node), cfset -r"
         case .retestShutdownFacility(let node): "sdtool -r (or -b) on \(node)"
         case .synchronizeGuestClock(let domain, _): "set \(domain)'s clock through its guest agent"
         }

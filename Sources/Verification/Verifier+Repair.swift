@@ -46,9 +46,21 @@ extension Verifier {
 
     /// The distinct repairs the checks ask for, agents first (their SF re-read covers a node's re-test).
     static func repairs(in checks: [VerificationCheck]) -> [Repair] {
+        // The after-step's order holds: SF is started only where the CF timeout is (or will be) restored, so a
+        // node whose timeout --fix cannot restore is left as it is.
+        let timeoutStuck = Set(
+            checks.compactMap { check -> String? in
+                guard check.name == "CF timeout", check.outcome == .fail, check.repair == nil,
+                    case .node(let node) = check.subject
+                else { return nil }
+                return node
+            }
+        )
         var repairs: [Repair] = []
         for check in checks where check.outcome != .pass {
-            if let repair = check.repair, !repairs.contains(repair) { repairs.append(repair) }
+            guard let repair = check.repair, !repairs.contains(repair) else { continue }
+            if case .retestShutdownFacility(let node) = repair, timeoutStuck.contains(node) { continue }
+            repairs.append(repair)
         }
         func isPointing(_ repair: Repair) -> Bool { if case .pointAgents = repair { true } else { false } }
         func isRetest(_ repair: Repair) -> Bool { if case .retestShutdownFacility = repair { true } else { false } }
@@ -109,6 +121,22 @@ extension Verifier {
                 return ("loaded cluster.config into CF on \(name) (cfset -r)", false)
             } catch {
                 return ("cfset -r on \(name) FAILED: \(error.message)", false)
+            }
+        case .setClusterTimeout(let name, let seconds):
+            guard let node = reading.topology?.nodes.first(where: { $0.name == name }) else {
+                return ("\(repair): \(name) is not a node of the cluster", false)
+            }
+            do throws(ClusterError) {
+                // The prepare's own edit (CLUSTER_TIMEOUT set, every other line kept), then the restore's load.
+                try await node.edit(ClusterFormat.clusterConfigPath, logger: self.logger) { text throws(ClusterError) in
+                    try ClusterEdits.prepared(clusterConfig: text, timeout: seconds)
+                }
+                try await node.runChecked([ClusterCommands.clusterSet, "-r"], logger: self.logger)
+                return (
+                    "wrote CLUSTER_TIMEOUT \(seconds) into cluster.config on \(name) and loaded it (cfset -r)", false
+                )
+            } catch {
+                return ("setting the CF timeout on \(name) FAILED: \(error.message)", false)
             }
         case .retestShutdownFacility(let name):
             guard let configuration = self.cluster, let topology = reading.topology,

@@ -27,6 +27,9 @@ public struct Verifier: Sendable {
     public var readTimeout: Duration
     /// When domains last moved, by this host's clock (seconds since the epoch): the migration just made.
     public var movedAt: [String: Double]
+    /// The CF timeout repairs write where `cluster.config` still holds a migration's (`--cf-timeout`); `nil`: such
+    /// a node is reported, not repaired.
+    public var restoredClusterTimeout: Int?
 
     public static let defaultClockTolerance = 2.0
 
@@ -36,7 +39,8 @@ public struct Verifier: Sendable {
         logger: Logger,
         clockTolerance: Double = Verifier.defaultClockTolerance,
         readTimeout: Duration = .seconds(15),
-        movedAt: [String: Double] = [:]
+        movedAt: [String: Double] = [:],
+        restoredClusterTimeout: Int? = nil
     ) {
         self.cluster = cluster
         self.hosts = hosts
@@ -44,6 +48,7 @@ public struct Verifier: Sendable {
         self.clockTolerance = clockTolerance
         self.readTimeout = readTimeout
         self.movedAt = movedAt
+        self.restoredClusterTimeout = restoredClusterTimeout
     }
 
     /// What to verify.
@@ -122,7 +127,8 @@ public struct Verifier: Sendable {
                 snapshots: snapshots,
                 placements: placements,
                 movedAt: self.movedAt,
-                clockTolerance: self.clockTolerance
+                clockTolerance: self.clockTolerance,
+                restoredClusterTimeout: self.restoredClusterTimeout
             )
             let domains = requested + found.guests.map(\.domainName).filter { !requested.contains($0) }
             for domain in domains {

@@ -50,6 +50,15 @@ extension KVMMigrate {
         )
         var clockTolerance: Double?
 
+        @Option(
+            name: .customLong("cf-timeout"),
+            help: ArgumentHelp(
+                "With --fix: the CF timeout to write where cluster.config still holds a migration's (the one before is recorded nowhere kvmmigrate can read; PRIMECLUSTER's default is 10).",
+                valueName: "s"
+            )
+        )
+        var restoredClusterTimeout: Int?
+
         @OptionGroup var cluster: ClusterOptions
         @OptionGroup var output: OutputOptions
 
@@ -59,6 +68,12 @@ extension KVMMigrate {
             }
             if let tolerance = self.clockTolerance, !(tolerance.isFinite && tolerance > 0 && tolerance <= 3600) {
                 throw ValidationError("--clock-tolerance must be more than 0 and at most 3600 seconds.")
+            }
+            if let seconds = self.restoredClusterTimeout {
+                guard self.fix else { throw ValidationError("--cf-timeout is what --fix writes: add --fix.") }
+                guard (1..<300).contains(seconds) else {
+                    throw ValidationError("--cf-timeout must be 1 to 299 seconds (300 and more is a migration's).")
+                }
             }
             for uri in self.connect where !uri.contains(":") {
                 throw ValidationError("--connect '\(uri)' is not a libvirt URI (e.g. qemu+tcp://host/system).")
@@ -86,7 +101,8 @@ extension KVMMigrate {
                 cluster: configuration,
                 hosts: hosts,
                 logger: self.output.makeLogger(),
-                clockTolerance: self.clockTolerance ?? configuration?.clockTolerance ?? Verifier.defaultClockTolerance
+                clockTolerance: self.clockTolerance ?? configuration?.clockTolerance ?? Verifier.defaultClockTolerance,
+                restoredClusterTimeout: self.restoredClusterTimeout
             )
             let scope: Verifier.Scope = self.all ? .cluster : .domains(self.domains)
             if !self.output.quiet && !self.output.json && isatty(STDERR_FILENO) == 1 {

@@ -24,7 +24,28 @@ import Testing
         #expect(check.outcome == .fail)
         #expect(check.detail.contains("600 s"))
         #expect(check.detail.contains("after-step"))
+        #expect(check.detail.contains("--cf-timeout"))
         #expect(check.repair == nil)
+    }
+
+    @Test func aPreparedFileIsRepairedWithTheTimeoutTheOperatorGives() throws {
+        var snapshot = try Fixture.snapshot("guest1")
+        snapshot.clusterTimeoutInUse = 600
+        snapshot.clusterTimeoutConfigured = 600
+        var checks = try Fixture.checks([snapshot])
+        checks.restoredClusterTimeout = 10
+        let check = try #require(checks.nodeChecks(snapshot).only("CF timeout"))
+        #expect(check.outcome == .fail)
+        #expect(check.repair == .setClusterTimeout(node: "guest1", seconds: 10))
+    }
+
+    @Test func aPreparedFileNotYetLoadedStillFails() throws {
+        var snapshot = try Fixture.snapshot("guest1")
+        snapshot.clusterTimeoutInUse = 10
+        snapshot.clusterTimeoutConfigured = 600
+        let check = try #require(self.checks(snapshot).only("CF timeout"))
+        #expect(check.outcome == .fail)
+        #expect(check.detail.contains("cluster.config says 600 s"))
     }
 
     @Test func aPreparedTimeoutLoadedOverAStrictFileIsReloaded() throws {

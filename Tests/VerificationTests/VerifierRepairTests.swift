@@ -14,6 +14,22 @@ import Testing
         VerificationCheck(.node("guest1"), name, outcome, "detail", repair: repair)
     }
 
+    @Test func shutdownFacilityIsNotStartedWhereTheTimeoutCannotBeRestored() {
+        let stuck = VerificationCheck(.node("guest1"), "CF timeout", .fail, "600 s loaded", repair: nil)
+        let repairs = Verifier.repairs(in: [
+            stuck,
+            self.failing(.retestShutdownFacility(node: "guest1")),
+            VerificationCheck(
+                .node("guest2"),
+                "SF",
+                .fail,
+                "not running",
+                repair: .retestShutdownFacility(node: "guest2")
+            ),
+        ])
+        #expect(repairs == [.retestShutdownFacility(node: "guest2")])
+    }
+
     @Test func aRepairAskedTwiceIsDoneOnce() {
         let repairs = Verifier.repairs(in: [
             self.failing(.reloadClusterTimeout(node: "guest1"), "CF timeout"),
