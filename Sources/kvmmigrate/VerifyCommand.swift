@@ -63,9 +63,6 @@ extension KVMMigrate {
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
-            if self.domains.isEmpty && !self.all {
-                throw ValidationError("Name the domains to verify, or --all for every node of the cluster.")
-            }
             if let tolerance = self.clockTolerance, !(tolerance.isFinite && tolerance > 0 && tolerance <= 3600) {
                 throw ValidationError("--clock-tolerance must be more than 0 and at most 3600 seconds.")
             }
@@ -81,6 +78,10 @@ extension KVMMigrate {
         }
 
         func run() async throws {
+            // Here rather than in validate(): the parser reports a mistyped option only after validate() passed.
+            if self.domains.isEmpty && !self.all {
+                throw ValidationError("Name the domains to verify, or --all for every node of the cluster.")
+            }
             // With --connect and no --cluster-config, the domains are verified outside any cluster.
             let configuration: ClusterConfiguration? =
                 self.connect.isEmpty || self.cluster.path != nil || self.all
