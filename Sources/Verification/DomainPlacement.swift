@@ -59,6 +59,7 @@ public struct DomainPlacement: Sendable {
         on hosts: [ClusterConfiguration.Host],
         timeout: Duration
     ) async -> [String: DomainPlacement] {
+        guard !domains.isEmpty else { return [:] }
         let answers = ConcurrentResults<Result<[String: Copy], HostFailure>>()
         await concurrently(hosts) { host in
             let answer = await runBlocking(named: "placement", timeout: timeout) {
