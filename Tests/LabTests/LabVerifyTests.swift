@@ -99,6 +99,16 @@ extension LabTests {
                 #expect(try self.lab.shutdownFacility(on: node)?.isHealthy == true)
             }
 
+            // cluster status and cluster verify say so too, at once (they used to call this cluster healthy).
+            for command in [["cluster", "status"], ["cluster", "verify", "--timeout", "10"]] {
+                let result = try run(try self.lab.binary, command + ["--json"])
+                #expect(result.exitCode == 6, "\(command): \(result.standardError)")
+                let document = try result.json
+                #expect(document["healthy"] as? Bool == false)
+                let failures = document["verification_failures"] as? [String] ?? []
+                #expect(failures.contains { $0.contains("SA_libvirtgp") && $0.contains("hostB") }, "\(failures)")
+            }
+
             let fixed = try self.verify([self.lab.domain, "--fix"])
             #expect(fixed.exitCode == 0, "\(fixed.standardError)")
             let after = try self.checks(fixed)
