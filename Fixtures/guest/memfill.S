@@ -516,7 +516,7 @@ cal_poll:
     cmp     %esi, %edx
     jbe     4f
 5:  cmpl    $CAL_MAX_RESTARTS, cal_restarts
-    jae     4f                          /* keep going anyway rather than never start */
+    jae     6f                          /* keep going anyway rather than never start */
     incl    cal_restarts
     cmp     $CAL_SHARP_TICKS, %ebx
     jb      2f
@@ -526,6 +526,12 @@ cal_poll:
     mov     %eax, cal_prev
     movl    $0, cal_n
     jmp     9f
+    /* Past the restart limit: an edge seen late still ends a second (timed less sharply), so that the
+       calibration moves on; with no start yet it is the start. (Counting it without moving cal_prev gave a
+       TSC of 0 kHz on a loaded host, and every later pause read as 2^32 - 1 ms.) */
+6:  test    %ecx, %ecx
+    js      2b
+    mov     %eax, cal_prev
 4:  incl    cal_n
 9:  popa
     ret
