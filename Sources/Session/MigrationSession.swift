@@ -144,6 +144,12 @@ public final class MigrationSession: Sendable {
                     destinationHostname: connection.target.destinationHostname
                 )
                 results.append(CheckResult("cluster", .pass, summary))
+                if let warning = await cluster.colocation(
+                    domain: connection.target.domainName,
+                    destinationURI: request.destinationURI
+                ) {
+                    results.append(CheckResult("cluster-colocation", .warn, warning))
+                }
             } catch {
                 results.append(CheckResult("cluster", .fail, error.description))
             }
@@ -217,6 +223,9 @@ public final class MigrationSession: Sendable {
             )
         }
 
+        if let warning = await cluster.colocation(domain: target.domainName, destinationURI: request.destinationURI) {
+            self.sink.yield(.notice(warning))
+        }
         self.sink.yield(.preparingCluster(domain: target.domainName))
         let result: (MigrationReport?, ClusterOperation.Report)
         do throws(ClusterError) {

@@ -71,6 +71,14 @@ public protocol ClusterDriver: Sendable {
 
     /// Ends what the driver keeps open (ssh's shared connections).
     func close()
+
+    /// One line when the migration would put the domain's node on a host that runs another node of its cluster
+    /// (``ClusterOperation/colocation(domain:destinationURI:)``); `nil` otherwise.
+    func colocation(domain: String, destinationURI: String) async -> String?
+}
+
+extension ClusterDriver {
+    public func colocation(domain: String, destinationURI: String) async -> String? { nil }
 }
 
 /// What a ``MigrationSession`` needs to verify the domain it moved. ``VerifierDriver`` is the real one.
