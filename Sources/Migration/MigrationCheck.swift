@@ -133,7 +133,7 @@ public enum MigrationCheck {
         return Self.cpuResult(source: onSource, destination: onDestination)
     }
 
-    static func cpuResult(source: CPUComparison, destination: CPUComparison) -> CheckResult {
+    public static func cpuResult(source: CPUComparison, destination: CPUComparison) -> CheckResult {
         switch (source, destination) {
         case (_, .identical), (_, .superset):
             return CheckResult("cpu", .pass, "the destination can run the guest's CPU")

@@ -174,17 +174,17 @@ public enum MigrationPreflight {
 }
 
 /// Who a libvirt daemon's host is: its host UUID (from the capabilities XML) and host name.
-struct HostIdentity: Hashable {
-    var uuid: String?
-    var hostname: String
+public struct HostIdentity: Sendable, Hashable {
+    public var uuid: String?
+    public var hostname: String
 
-    init(capabilities: String, hostname: String) {
+    public init(capabilities: String, hostname: String) {
         self.uuid = Self.hostUUID(inCapabilities: capabilities)
         self.hostname = hostname
     }
 
     /// Two daemons are the same host when their host UUIDs match (libvirt refuses to migrate between them).
-    func isSameHost(as other: HostIdentity) -> Bool {
+    public func isSameHost(as other: HostIdentity) -> Bool {
         if let uuid = self.uuid, let otherUUID = other.uuid { return uuid == otherUUID }
         return self.hostname == other.hostname
     }
