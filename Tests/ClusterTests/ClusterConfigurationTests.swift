@@ -9,7 +9,7 @@ import Testing
             .deletingLastPathComponent().appending(path: "Fixtures/cluster.yaml").path
         let configuration = try ClusterConfiguration(contentsOf: path)
         #expect(configuration.mode == nil)
-        #expect(configuration.hosts.map(\.name) == ["hostA", "hostB"])
+        #expect(configuration.hosts.map(\.name) == ["hostA", "hostB", "hostC"])
         #expect(configuration.host(matching: "qemu+tcp://10.77.0.2/system")?.address == "10.77.0.2")
         #expect(configuration.host(matching: "hostA")?.uri == "qemu+tcp://10.77.0.1/system")
         #expect(configuration.destination(of: "guest1") == "guest1")
