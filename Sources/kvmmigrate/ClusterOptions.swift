@@ -49,6 +49,17 @@ struct ClusterOptions: ParsableArguments {
         )
     }
 
+    /// A new private directory for ssh's connection sharing (`mkdtemp`: mode 0700, a name no one could have
+    /// made before), for one operation that closes its connections and removes it when it ends.
+    static func privateControlDirectory() -> String? {
+        var template = Array(
+            FileManager.default.temporaryDirectory.appending(path: "kvmmigrate-ssh-XXXXXX").path.utf8CString
+        )
+        return template.withUnsafeMutableBufferPointer { buffer in
+            mkdtemp(buffer.baseAddress!).map { String(cString: $0) }
+        }
+    }
+
     /// A private directory for ssh's connection sharing, for this process's lifetime.
     static func controlDirectory() -> String? {
         let path = FileManager.default.temporaryDirectory.appending(path: "kvmmigrate-ssh-\(getpid())").path

@@ -10,7 +10,8 @@ struct KVMMigrate: AsyncParsableCommand {
         discussion: ExitCodes.help,
         version: "0.1.0",
         subcommands: [
-            Migrate.self, Check.self, Verify.self, Status.self, Cancel.self, ClusterGroup.self, Recover.self,
+            Migrate.self, Evacuate.self, Check.self, Verify.self, Status.self, Cancel.self, ClusterGroup.self,
+            Recover.self,
         ]
     )
 }

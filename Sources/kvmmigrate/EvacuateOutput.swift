@@ -1,0 +1,365 @@
+import ArgumentParser
+import Foundation
+import Migration
+import Session
+import Synchronization
+
+/// Shows an evacuation on standard error: on a terminal, one live line per migration in flight and a total line,
+/// redrawn in place under the messages; otherwise plain timestamped lines (progress every 5 s per guest).
+final class EvacuationDisplay: Sendable {
+    private let style: ProgressDisplay.Style
+    private let state = Mutex(State())
+
+    private struct State {
+        var source = "?"
+        var total = 0
+        var moved = 0
+        var notMoved = 0
+        var started = ContinuousClock.now
+        /// Guests in flight, in start order, with their live text.
+        var inFlight: [(guest: String, destination: String, text: String)] = []
+        var lastLine: [String: ContinuousClock.Instant] = [:]
+        var drawnLines = 0
+    }
+
+    /// A dry run's plan is in its report: the display leaves it out.
+    private let dryRun: Bool
+
+    init(quiet: Bool, dryRun: Bool) {
+        self.style = quiet ? .none : (isatty(STDERR_FILENO) == 1 ? .terminal : .lines)
+        self.dryRun = dryRun
+    }
+
+    /// A message on its own line(s), above the live block.
+    func message(_ text: String) {
+        switch self.style {
+        case .none: return
+        case .lines: ProgressDisplay.write("\(ProgressDisplay.timestamp()) \(text)\n")
+        case .terminal:
+            self.state.withLock { state in
+                ProgressDisplay.write(Self.erase(state.drawnLines) + text + "\n" + Self.block(&state))
+            }
+        }
+    }
+
+    /// Takes the live block off the screen, before the report.
+    func finish() {
+        guard self.style == .terminal else { return }
+        self.state.withLock { state in
+            ProgressDisplay.write(Self.erase(state.drawnLines))
+            state.drawnLines = 0
+            state.inFlight = []
+        }
+    }
+
+    func render(_ event: EvacuationEvent) {
+        switch event {
+        case .planned(let plan):
+            self.state.withLock { state in
+                state.source = plan.source
+                state.total = plan.placements.count + plan.unplaced.count
+            }
+            if !self.dryRun { self.message(EvacuateText.plan(plan)) }
+        case .notice(let line):
+            self.message("! \(line)")
+        case .started(let placement, let bandwidth):
+            self.state.withLock { state in
+                state.inFlight.append((placement.guest.name, placement.destination, "starting"))
+            }
+            self.message(
+                "→ \(placement.guest.name) to \(placement.destination)"
+                    + (bandwidth.map { " (at most \($0) MiB/s)" } ?? "")
+            )
+        case .session(let guest, let event):
+            self.render(event, guest: guest)
+        case .finished(let result):
+            self.state.withLock { state in
+                state.inFlight.removeAll { $0.guest == result.guest.name }
+                if result.moved { state.moved += 1 } else { state.notMoved += 1 }
+            }
+            self.message(EvacuateText.finished(result))
+        case .stopping(let reason, let cancelled):
+            self.message(
+                "\(reason): stopping"
+                    + (cancelled.isEmpty ? "" : "; not started: \(cancelled.joined(separator: ", "))")
+            )
+        }
+    }
+
+    private func render(_ event: SessionEvent, guest: String) {
+        switch event {
+        case .preparingCluster: self.update(guest, "preparing the guest cluster")
+        case .cluster(let event):
+            if event.failed || self.style == .lines {
+                self.message(
+                    "  \(guest): \(event.failed ? "✗" : "✓") \(event.node.map { "\($0): " } ?? "")\(event.message)"
+                )
+            }
+        case .migrationStarted: self.update(guest, "migrating")
+        case .resumingPostCopy: self.update(guest, "resuming post-copy")
+        case .progress(let progress):
+            let text = ProgressDisplay.line(for: progress)
+            switch self.style {
+            case .none: return
+            case .terminal: self.update(guest, text)
+            case .lines:
+                let now = ContinuousClock.now
+                let due = self.state.withLock { state in
+                    guard state.lastLine[guest].map({ now - $0 >= .seconds(5) }) ?? true else { return false }
+                    state.lastLine[guest] = now
+                    return true
+                }
+                if due { self.message("  \(guest) \(text)") }
+            }
+        case .policyStep(let step): self.message("  \(guest): ↳ \(Format.clock(step.elapsed)) \(step.detail)")
+        case .notice(let line): self.message("  \(guest): ! \(line)")
+        case .migrationEnded: self.update(guest, "migration ended")
+        case .restoringCluster: self.update(guest, "restoring the guest cluster")
+        case .verifying: self.update(guest, "verifying")
+        }
+    }
+
+    /// Sets a guest's live text (terminal only).
+    private func update(_ guest: String, _ text: String) {
+        guard self.style == .terminal else { return }
+        self.state.withLock { state in
+            guard let index = state.inFlight.firstIndex(where: { $0.guest == guest }) else { return }
+            state.inFlight[index].text = text
+            ProgressDisplay.write(Self.erase(state.drawnLines) + Self.block(&state))
+        }
+    }
+
+    /// The live block: a line per migration in flight and the total line, each cut to the terminal's width.
+    private static func block(_ state: inout State) -> String {
+        guard !state.inFlight.isEmpty else {
+            state.drawnLines = 0
+            return ""
+        }
+        let width = max(20, (Terminal.standardErrorColumns ?? 80) - 1)
+        let waiting = max(0, state.total - state.moved - state.notMoved - state.inFlight.count)
+        var lines = state.inFlight.map { "\($0.guest) → \($0.destination) \($0.text)" }
+        lines.append(
+            "\(state.source): \(state.moved) of \(state.total) moved, \(state.inFlight.count) in flight, "
+                + "\(waiting) waiting"
+                + (state.notMoved > 0 ? ", \(state.notMoved) not moved" : "")
+                + " │ \(Format.clock(ContinuousClock.now - state.started))"
+        )
+        state.drawnLines = lines.count
+        return lines.map { String($0.prefix(width)) + "\n" }.joined()
+    }
+
+    /// Moves up over `lines` drawn lines and clears to the end of the screen.
+    private static func erase(_ lines: Int) -> String {
+        lines > 0 ? "\u{1B}[\(lines)F\u{1B}[J" : ""
+    }
+}
+
+/// The evacuation's text: the plan, one line per finished guest, the final table.
+enum EvacuateText {
+    static func plan(_ plan: EvacuationPlan) -> String {
+        var lines = [
+            "Plan for emptying \(plan.source): \(plan.placements.count + plan.unplaced.count) running guest(s)"
+        ]
+        for placement in plan.placements {
+            let node = placement.guest.cluster.map { " (cluster node \($0.node))" } ?? ""
+            lines.append("  \(placement.guest.name)\(node) → \(placement.destination): \(placement.reason)")
+        }
+        for unplaced in plan.unplaced {
+            lines.append("  \(unplaced.guest.name) → nowhere: \(unplaced.reason)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func result(_ result: EvacuationResult) -> String {
+        if result.alreadyMoved { return "moved before" }
+        guard let outcome = result.outcome else { return "not started" }
+        return outcome.status.words
+    }
+
+    static func finished(_ result: EvacuationResult) -> String {
+        let name = result.guest.name
+        guard let outcome = result.outcome else { return "✗ \(name): \(result.note ?? "not started")" }
+        if result.moved && outcome.status == .migrated {
+            return "✓ \(name) runs on \(result.destination ?? "?") (downtime "
+                + "\(Format.duration(outcome.report?.downtime)), \(Format.duration(result.elapsed)))"
+        }
+        let why = outcome.refusal?.description ?? outcome.report?.errorMessage ?? outcome.report?.abortReason ?? ""
+        return "✗ \(name): \(outcome.status.words)\(why.isEmpty ? "" : ": \(why)")"
+    }
+
+    /// What is printed at the end: one line of how it went, and the table of guests.
+    static func report(_ outcome: EvacuationOutcome, dryRun: Bool) -> String {
+        let source = outcome.source ?? "the host"
+        var text = ""
+        if dryRun, let plan = outcome.plan {
+            text += plan.placements.isEmpty && plan.unplaced.isEmpty ? "" : self.plan(plan) + "\n"
+            text +=
+                outcome.status == .migrated
+                ? "Dry run: the plan can run; nothing was changed.\n"
+                : "Dry run: the plan would be refused: \(outcome.message ?? outcome.status.words); nothing was changed.\n"
+            return text
+        }
+        let moved = outcome.results.filter(\.moved).count
+        let total = outcome.results.count
+        switch outcome.status {
+        case .migrated:
+            text +=
+                total == 0
+                ? "Nothing to evacuate: no guest runs on \(source).\n"
+                : "Evacuated \(source): \(moved) of \(total) guest(s) moved in \(Format.duration(outcome.elapsed)).\n"
+        case .refused where outcome.results.isEmpty:
+            text += "Error: \(outcome.message ?? "refused"); nothing was changed\n"
+            return text
+        default:
+            text +=
+                "Evacuation of \(source) ended (\(outcome.status.words)): \(moved) of \(total) guest(s) moved"
+                + (outcome.message.map { "; \($0)" } ?? "") + ".\n"
+        }
+        guard !outcome.results.isEmpty else { return text }
+        var rows = [["guest", "from", "to", "result", "downtime", "total time"]]
+        for result in outcome.results {
+            rows.append([
+                result.guest.name,
+                source,
+                result.destination ?? "-",
+                self.result(result),
+                Format.duration(result.outcome?.report?.downtime),
+                Format.duration(result.elapsed),
+            ])
+        }
+        let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        for row in rows {
+            text +=
+                "  "
+                + zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
+        }
+        for result in outcome.results where !result.moved {
+            if let outcome = result.outcome, let why = outcome.refusal?.description ?? outcome.report?.errorMessage {
+                text += "  \(result.guest.name): \(why)\n"
+            } else if result.outcome == nil, let note = result.note {
+                text += "  \(result.guest.name): \(note)\n"
+            }
+        }
+        return text
+    }
+}
+
+/// The `--json` document of `kvmmigrate evacuate`.
+struct EvacuateDocument: Encodable {
+    var schemaVersion = 1
+    var command = "evacuate"
+    var exitCode: Int32
+    /// The evacuation's status (`migrated` when every guest moved), or `usage_error`.
+    var status: String
+    var message: String?
+    var dryRun: Bool
+    var source: String?
+    var elapsedMilliseconds: Int64?
+    var plan: PlanPart?
+    var guests: [GuestPart]
+    var notes: [String]
+
+    struct PlanPart: Encodable {
+        var placements: [Placement]
+        var unplaced: [Unplaced]
+
+        struct Placement: Encodable {
+            var guest: String
+            var clusterNode: String?
+            var destination: String
+            var destinationUri: String
+            var reason: String
+            var colocatedWith: [String]
+        }
+
+        struct Unplaced: Encodable {
+            var guest: String
+            var clusterNode: String?
+            var reason: String
+        }
+    }
+
+    struct GuestPart: Encodable {
+        var name: String
+        var clusterNode: String?
+        var from: String?
+        var to: String?
+        /// The guest's session status (`migrated`, `aborted`, …), `not_started` or `moved_before` (`--resume`).
+        var result: String
+        var note: String?
+        var error: String?
+        var downtimeMilliseconds: Int64?
+        var migrationTimeMilliseconds: Int64?
+        var totalTimeMilliseconds: Int64?
+        var dataTransferredBytes: UInt64?
+        var runningOn: String?
+        var clusterHealthy: Bool?
+    }
+
+    init(_ outcome: EvacuationOutcome, dryRun: Bool) {
+        self.exitCode = ExitCode(outcome.status).rawValue
+        self.status = outcome.status.name
+        self.message = outcome.message
+        self.dryRun = dryRun
+        self.source = outcome.source
+        self.elapsedMilliseconds = Format.milliseconds(outcome.elapsed)
+        self.plan = outcome.plan.map { plan in
+            PlanPart(
+                placements: plan.placements.map {
+                    .init(
+                        guest: $0.guest.name,
+                        clusterNode: $0.guest.cluster?.node,
+                        destination: $0.destination,
+                        destinationUri: $0.destinationURI,
+                        reason: $0.reason,
+                        colocatedWith: $0.colocatedWith
+                    )
+                },
+                unplaced: plan.unplaced.map {
+                    .init(guest: $0.guest.name, clusterNode: $0.guest.cluster?.node, reason: $0.reason)
+                }
+            )
+        }
+        self.guests = outcome.results.map { result in
+            let report = result.outcome?.report
+            return GuestPart(
+                name: result.guest.name,
+                clusterNode: result.guest.cluster?.node,
+                from: outcome.source,
+                to: result.destination,
+                result: result.alreadyMoved ? "moved_before" : (result.outcome?.status.name ?? "not_started"),
+                note: result.note,
+                error: result.outcome?.refusal?.description ?? report?.errorMessage,
+                downtimeMilliseconds: Format.milliseconds(report?.downtime),
+                migrationTimeMilliseconds: Format.milliseconds(report?.migrationJobTime),
+                totalTimeMilliseconds: Format.milliseconds(result.elapsed),
+                dataTransferredBytes: report?.dataTransferredBytes,
+                runningOn: report.map { $0.location.summary.rawValue },
+                clusterHealthy: result.outcome?.cluster?.healthy
+            )
+        }
+        self.notes = outcome.notes
+    }
+
+    init(usageError message: String) {
+        self.exitCode = ExitCode.validationFailure.rawValue
+        self.status = "usage_error"
+        self.message = message
+        self.dryRun = false
+        self.guests = []
+        self.notes = []
+    }
+}
+
+extension SessionOutcome.Status {
+    /// The status in a `--json` document: snake_case (`migration_failed`).
+    var name: String {
+        self.rawValue.reduce(into: "") { name, character in
+            if character.isUppercase { name += "_" + character.lowercased() } else { name.append(character) }
+        }
+    }
+
+    /// The status in a sentence: `migration failed`.
+    var words: String { self.name.replacingOccurrences(of: "_", with: " ") }
+}
