@@ -68,7 +68,13 @@ extension Lab {
         guard result.exitCode == 0 else { throw LabError("lab link: \(result.standardError)") }
     }
 
-    var nodes: [String] { ["guest1", "guest2"] }
+    /// The guest cluster's nodes, as `lab up --nodes N` made them: guest1 … guestN.
+    var nodes: [String] {
+        let state = ProcessInfo.processInfo.environment["KVMMIGRATE_LAB_STATE"] ?? "/run/kvmm-lab"
+        let text = (try? String(contentsOfFile: "\(state)/nodes-count", encoding: .utf8)) ?? "2"
+        let count = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 2
+        return (1...max(1, count)).map { "guest\($0)" }
+    }
 
     /// `sdtool -s` on a node, parsed; `nil` when SF is not running there.
     func shutdownFacility(on node: String) throws -> ShutdownFacilityStatus? {

@@ -10,19 +10,26 @@ struct TestGuest {
 
     /// Starts `name` on the source host with the memfill command line `commandLine` and waits until it has
     /// filled its memory. `options` go to `lab guest start` (`--linux`, `--agent`).
-    init(_ lab: Lab, name: String, _ commandLine: [String], memoryMiB: Int = 256, options: [String] = []) throws {
+    init(
+        _ lab: Lab,
+        name: String,
+        _ commandLine: [String],
+        memoryMiB: Int = 256,
+        options: [String] = [],
+        host: String = "hostA"
+    ) throws {
         self.lab = lab
         self.name = name
         self.stop()
         let result = try run(
             URL(filePath: "/bin/bash"),
-            [lab.labScript.path, "guest", "start", name, "--host", "hostA", "--memory", "\(memoryMiB)"] + options
+            [lab.labScript.path, "guest", "start", name, "--host", host, "--memory", "\(memoryMiB)"] + options
                 + ["--"] + commandLine
         )
         guard result.exitCode == 0 else { throw LabError("lab guest start \(name): \(result.standardError)") }
     }
 
-    /// Destroys the guest on both hosts.
+    /// Destroys the guest on every host.
     func stop() {
         _ = try? run(URL(filePath: "/bin/bash"), [self.lab.labScript.path, "guest", "stop", self.name])
     }
