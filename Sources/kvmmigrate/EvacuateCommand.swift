@@ -145,9 +145,16 @@ extension KVMMigrate {
                 evacuation.requestAbort(reason: name)
             }
             defer { watcher.stop() }
+            let ticker = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    display.refresh()
+                }
+            }
             async let running = evacuation.run()
             for await event in evacuation.events { display.render(event) }
             let outcome = await running
+            ticker.cancel()
             display.finish()
             let document = EvacuateDocument(outcome, dryRun: self.dryRun)
             if self.output.json { print(JSONOutput.encode(document)) }

@@ -36,10 +36,34 @@ final class EvacuationDisplay: Sendable {
         case .none: return
         case .lines: ProgressDisplay.write("\(ProgressDisplay.timestamp()) \(text)\n")
         case .terminal:
+            let text = Self.wrapped(text, width: max(20, (Terminal.standardErrorColumns ?? 80) - 1))
             self.state.withLock { state in
                 ProgressDisplay.write(Self.erase(state.drawnLines) + text + "\n" + Self.block(&state))
             }
         }
+    }
+
+    /// Redraws the live block, so that its clock moves while nothing else happens (terminal only).
+    func refresh() {
+        guard self.style == .terminal else { return }
+        self.state.withLock { state in
+            guard state.drawnLines > 0 else { return }
+            ProgressDisplay.write(Self.erase(state.drawnLines) + Self.block(&state))
+        }
+    }
+
+    /// Each line of `text` broken to `width` columns, its continuation lines indented two more than it.
+    static func wrapped(_ text: String, width: Int) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            let indent = String(line.prefix { $0 == " " })
+            let continuation = indent + "  "
+            var lines = Format.wrapped(String(line.dropFirst(indent.count)), width: width - indent.count)
+            guard lines.count > 1 else { return String(line) }
+            let first = indent + lines.removeFirst()
+            let rest = lines.joined(separator: " ")
+            return ([first] + Format.wrapped(rest, width: width - continuation.count).map { continuation + $0 })
+                .joined(separator: "\n")
+        }.joined(separator: "\n")
     }
 
     /// Takes the live block off the screen, before the report.
