@@ -222,7 +222,23 @@ public final class Evacuation: Sendable {
             outcome.message = refusal
             return outcome
         }
-        if self.options.dryRun { return outcome }
+        if self.options.dryRun {
+            // Each guest's own checks, as `kvmmigrate check` gives them (read-only), one guest after another.
+            for placement in plan.placements {
+                let session = self.environment.session(
+                    placement,
+                    self.request(for: placement, bandwidth: nil, persistent: survey.persistent)
+                )
+                let checks = await session.check()
+                outcome.checks.append((placement.guest.name, checks))
+                self.sink.yield(.checked(guest: placement.guest.name, checks))
+            }
+            if outcome.checks.contains(where: { $0.checks.contains { $0.status == .fail } }) {
+                outcome.status = .refused
+                outcome.message = "a guest's checks fail (listed above)"
+            }
+            return outcome
+        }
 
         // The journal: on disk before the first migration starts.
         let handle: JournalHandle<EvacuationRecord>

@@ -13,6 +13,8 @@ public enum EvacuationEvent: Sendable {
     case session(guest: String, SessionEvent)
     /// A guest's operation ended.
     case finished(EvacuationResult)
+    /// A dry run checked one guest's migration (``MigrationSession/check()``).
+    case checked(guest: String, [CheckResult])
     /// The evacuation stops starting guests (a signal, or `--stop-on-error`); `cancelled` were never started.
     case stopping(reason: String, cancelled: [String])
 }
@@ -71,6 +73,8 @@ public struct EvacuationOutcome: Sendable {
     public var results: [EvacuationResult]
     /// Lines the survey or the recovery added.
     public var notes: [String]
+    /// A dry run's checks of each guest's migration, in plan order.
+    public var checks: [(guest: String, checks: [CheckResult])] = []
     /// The whole evacuation's time.
     public var elapsed: Duration
 

@@ -102,6 +102,8 @@ final class EvacuationDisplay: Sendable {
                 if result.moved { state.moved += 1 } else { state.notMoved += 1 }
             }
             self.message(EvacuateText.finished(result))
+        case .checked:
+            break  // in the dry run's report
         case .stopping(let reason, let cancelled):
             self.message(
                 "\(reason): stopping"
@@ -217,6 +219,13 @@ enum EvacuateText {
         var text = ""
         if dryRun, let plan = outcome.plan {
             text += plan.placements.isEmpty && plan.unplaced.isEmpty ? "" : self.plan(plan) + "\n"
+            for (guest, checks) in outcome.checks {
+                let passed = checks.filter { $0.status == .pass }.count
+                text += "Checks of \(guest): \(passed) of \(checks.count) passed\n"
+                for check in checks where check.status != .pass {
+                    text += "  \(check.status.rawValue.uppercased()) \(check.name): \(check.detail)\n"
+                }
+            }
             text +=
                 outcome.status == .migrated
                 ? "Dry run: the plan can run; nothing was changed.\n"
@@ -283,6 +292,19 @@ struct EvacuateDocument: Encodable {
     var plan: PlanPart?
     var guests: [GuestPart]
     var notes: [String]
+    /// A dry run's checks of each guest's migration.
+    var checks: [GuestChecks]?
+
+    struct GuestChecks: Encodable {
+        var guest: String
+        var checks: [Check]
+
+        struct Check: Encodable {
+            var name: String
+            var status: String
+            var detail: String
+        }
+    }
 
     struct PlanPart: Encodable {
         var placements: [Placement]
@@ -364,6 +386,14 @@ struct EvacuateDocument: Encodable {
             )
         }
         self.notes = outcome.notes
+        if dryRun {
+            self.checks = outcome.checks.map { guest, checks in
+                GuestChecks(
+                    guest: guest,
+                    checks: checks.map { .init(name: $0.name, status: $0.status.rawValue, detail: $0.detail) }
+                )
+            }
+        }
     }
 
     init(usageError message: String) {

@@ -7,7 +7,7 @@ import Session
 enum ExitCodes {
     /// Code and meaning, as `--help` shows them.
     static let table: [(code: Int32, meaning: String)] = [
-        (0, "success"),
+        (0, "success (evacuate: every guest moved; otherwise the most serious of its guests' codes)"),
         (1, "unexpected internal error"),
         (
             2,

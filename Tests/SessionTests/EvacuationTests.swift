@@ -163,10 +163,12 @@ import Testing
         #expect(self.tracker.requests.isEmpty)
     }
 
-    @Test func aDryRunPlansAndChangesNothing() async {
+    @Test func aDryRunPlansChecksEveryGuestAndChangesNothing() async {
         let (outcome, events) = await self.run(self.evacuation(dryRun: true))
         #expect(outcome.status == .migrated)
         #expect(outcome.plan?.placements.count == 4)
+        #expect(outcome.checks.map(\.guest) == outcome.plan?.placements.map(\.guest.name))
+        #expect(outcome.checks.allSatisfy { $0.checks.contains { $0.name == "request" } })
         #expect(events.contains { if case .planned = $0 { true } else { false } })
         #expect(self.tracker.requests.isEmpty)
         #expect(self.unfinished.isEmpty)
