@@ -152,7 +152,12 @@ extension MigrationReport {
             outcome = .completed
             errorMessage = nil
         case .failure(let error):
-            outcome = error.code == .operationAborted ? .aborted : .failed
+            // An abort that kvmmigrate asked for (Ctrl-C, the policy's time limit) can reach QEMU while the
+            // destination is loading a page: libvirt then reports the destination's load error instead of
+            // "operation aborted" (seen: "Unknown combination of migration flags: 0x0"). With the guest on the
+            // source, that is still the abort that was asked for; libvirt's message stays in the report.
+            let askedAndStayed = abortReason != nil && location.summary == .source
+            outcome = error.code == .operationAborted || askedAndStayed ? .aborted : .failed
             errorMessage = error.message
         }
         // What recovery did is in the report too (the "recovery" and "resume with" rows, `--json`), not only in

@@ -38,7 +38,8 @@ import Testing
     func report(
         _ result: Result<Void, LibvirtError>,
         recovery: MigrationRecovery.Outcome? = nil,
-        location: DomainLocation
+        location: DomainLocation,
+        abortReason: String? = nil
     ) throws -> MigrationReport {
         MigrationReport(
             try self.prepared(),
@@ -49,7 +50,7 @@ import Testing
             totalTime: .seconds(3),
             completedStatistics: nil,
             memoryPassesSeen: 2,
-            abortReason: nil,
+            abortReason: abortReason,
             steps: []
         )
     }
@@ -92,6 +93,19 @@ import Testing
             function: "virDomainMigrateToURI3"
         )
         #expect(try self.report(.failure(aborted), location: Self.onSource).outcome == .aborted)
+    }
+
+    @Test func anAbortAskedForThatEndsInAnotherErrorWithTheGuestOnTheSourceIsAborted() throws {
+        let raced = LibvirtError(
+            code: .internalError,
+            message: "qemu unexpectedly closed the monitor: Unknown combination of migration flags: 0x0",
+            function: "virDomainMigrateToURI3"
+        )
+        let report = try self.report(.failure(raced), location: Self.onSource, abortReason: "time limit")
+        #expect(report.outcome == .aborted)
+        #expect(report.errorMessage?.contains("Unknown combination") == true)
+        // Without an abort asked for, the same error is a failure.
+        #expect(try self.report(.failure(raced), location: Self.onSource).outcome == .failed)
     }
 
     @Test(arguments: [(true, false), (false, true)])
