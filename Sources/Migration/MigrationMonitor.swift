@@ -110,7 +110,12 @@ final class MigrationMonitor: Sendable {
                     group.addTask {
                         for await event in iterations {
                             tracker.withLock { $0.note(iteration: event.iteration) }
-                            // A pass begins: what is left now is what the last pass left dirty. Read it at once.
+                            // A pass begins: what is left now is what the last pass left dirty. Read it at once,
+                            // unless this is the final pass, run with the guest paused (see `isSwitchingOver`).
+                            // libvirt sends the pause before that pass's event, but on the lifecycle stream, which
+                            // another task reads: give it a moment to land.
+                            try? await Task.sleep(for: .milliseconds(25))
+                            if tracker.withLock({ $0.isSwitchingOver }) { continue }
                             if let statistics = await runBlocking(named: "job stats", { try? domain.jobStats() }) {
                                 observe(statistics)
                             }
@@ -128,8 +133,21 @@ final class MigrationMonitor: Sendable {
             // Data that stops moving is how a broken link first shows; libvirt itself gives up only after its
             // keep-alive runs out (about 30 s).
             var lastMoved: (bytes: UInt64, at: ContinuousClock.Instant)?
+            var pausedSince: ContinuousClock.Instant?
             var stalledSaid = false
             while !Task.isCancelled {
+                // The guest is paused for the switch-over, or gone: no read that could lengthen the downtime, for
+                // as long as a switch-over normally takes. One that takes longer is stuck, and reads show why.
+                if tracker.withLock({ $0.isSwitchingOver }) {
+                    let since = pausedSince ?? ContinuousClock.now
+                    pausedSince = since
+                    if ContinuousClock.now - since < .seconds(2) {
+                        try? await Task.sleep(for: pollInterval)
+                        continue
+                    }
+                } else {
+                    pausedSince = nil
+                }
                 if let statistics = await runBlocking(named: "job stats", { try? domain.jobStats() }) {
                     let elapsed = ContinuousClock.now - start
                     if let progress = tracker.withLock({ $0.update(statistics, elapsed: elapsed) }) {

@@ -18,6 +18,11 @@ public struct ProgressTracker: Sendable {
     /// The largest memory pass seen.
     public var memoryPasses: Int? { self.lastPass }
 
+    /// Whether the guest is paused on the source for the switch-over, or has left it: the migration's last
+    /// milliseconds. Job statistics are not read then: each read is a monitor command that the source's libvirtd
+    /// and QEMU serve on the path the switch-over itself takes, and the guest's downtime grows by its wait.
+    public var isSwitchingOver: Bool { self.phase == .switchOver || self.phase == .finishing }
+
     /// The last statistics seen while the job ran.
     public var lastRunningStatistics: JobStats? { self.lastStatistics }
 

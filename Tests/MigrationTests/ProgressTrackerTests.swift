@@ -108,4 +108,18 @@ private func step(_ tracker: inout ProgressTracker, _ statistics: JobStats, elap
         tracker.note(LifecycleEvent(domainName: "d", kind: .stopped, detail: 3))  // STOPPED_MIGRATED
         #expect(step(&tracker, self.running(processed: 10, remaining: 0), elapsed: .seconds(4))?.phase == .finishing)
     }
+
+    @Test func noReadsWhileTheGuestIsPausedForTheSwitchOver() {
+        var tracker = ProgressTracker()
+        tracker.note(iteration: 3)
+        #expect(!tracker.isSwitchingOver)
+        tracker.note(LifecycleEvent(domainName: "d", kind: .suspended, detail: 1))  // SUSPENDED_MIGRATED
+        #expect(tracker.isSwitchingOver)
+        tracker.note(LifecycleEvent(domainName: "d", kind: .resumed, detail: 0))  // the switch-over failed
+        #expect(!tracker.isSwitchingOver)
+        tracker.note(LifecycleEvent(domainName: "d", kind: .suspended, detail: 7))  // SUSPENDED_POSTCOPY
+        #expect(!tracker.isSwitchingOver)  // post-copy runs for long: its progress is read
+        tracker.note(LifecycleEvent(domainName: "d", kind: .stopped, detail: 3))  // STOPPED_MIGRATED
+        #expect(tracker.isSwitchingOver)
+    }
 }
