@@ -185,27 +185,12 @@ public final class Evacuation: Sendable {
         var guests = survey.guests
         var alreadyMoved: [EvacuationResult] = []
         if let record {
-            let here = Set(survey.guests.map(\.uuid))
-            for guest in record.guests where !here.contains(guest.uuid) {
-                let line =
-                    "\(guest.name) runs elsewhere already"
-                    + (guest.state == .moved ? " (moved to \(guest.destination ?? "?") before)" : "")
-                var result = EvacuationResult(
-                    guest: EvacuationGuest(name: guest.name, uuid: guest.uuid, memoryBytes: 0, cluster: nil),
-                    destination: guest.destination,
-                    note: line
-                )
-                result.alreadyMoved = true
-                alreadyMoved.append(result)
-                self.sink.yield(.notice(line))
-            }
-            let planned = Set(record.guests.map(\.uuid))
-            for guest in guests where !planned.contains(guest.uuid) {
-                let line = "\(guest.name) started on \(survey.source) after the evacuation began: left where it is"
-                notes.append(line)
-                self.sink.yield(.notice(line))
-            }
-            guests = guests.filter { planned.contains($0.uuid) }
+            let resumed = Self.resuming(record, survey: survey)
+            guests = resumed.guests
+            alreadyMoved = resumed.alreadyMoved
+            for result in resumed.alreadyMoved { self.sink.yield(.notice(result.note ?? "")) }
+            for line in resumed.notes { self.sink.yield(.notice(line)) }
+            notes += resumed.notes
         }
 
         let plan = EvacuationPlanner.plan(source: survey.source, guests: guests, candidates: survey.candidates)
@@ -273,6 +258,34 @@ public final class Evacuation: Sendable {
     }
 
     /// Why `plan` must not run, when it must not: it cannot empty the host, or it colocates cluster nodes unasked.
+    /// What is left of an evacuation being resumed: the guests of `record` still on the source, and one result
+    /// for each guest of the record that runs elsewhere already (moved before the crash, or by someone else).
+    /// Guests that started on the source after the evacuation began are left where they are, each with a note.
+    static func resuming(
+        _ record: EvacuationRecord,
+        survey: EvacuationSurvey
+    ) -> (guests: [EvacuationGuest], alreadyMoved: [EvacuationResult], notes: [String]) {
+        let here = Set(survey.guests.map(\.uuid))
+        var alreadyMoved: [EvacuationResult] = []
+        for guest in record.guests where !here.contains(guest.uuid) {
+            let line =
+                "\(guest.name) runs elsewhere already"
+                + (guest.state == .moved ? " (moved to \(guest.destination ?? "?") before)" : "")
+            var result = EvacuationResult(
+                guest: EvacuationGuest(name: guest.name, uuid: guest.uuid, memoryBytes: 0, cluster: nil),
+                destination: guest.destination,
+                note: line
+            )
+            result.alreadyMoved = true
+            alreadyMoved.append(result)
+        }
+        let planned = Set(record.guests.map(\.uuid))
+        let notes = survey.guests.filter { !planned.contains($0.uuid) }.map {
+            "\($0.name) started on \(survey.source) after the evacuation began: left where it is"
+        }
+        return (survey.guests.filter { planned.contains($0.uuid) }, alreadyMoved, notes)
+    }
+
     static func refusal(of plan: EvacuationPlan, request: EvacuationRequest) -> String? {
         if !plan.unplaced.isEmpty {
             return "no host can take "
