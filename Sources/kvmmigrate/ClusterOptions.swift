@@ -25,7 +25,7 @@ struct ClusterOptions: ParsableArguments {
         do throws(ClusterError) {
             var configuration = try ClusterConfiguration(contentsOf: self.resolvedPath)
             if configuration.ssh.controlDirectory == nil {
-                configuration.ssh.controlDirectory = Self.controlDirectory()
+                configuration.ssh.controlDirectory = Self.privateControlDirectory()
             }
             return configuration
         } catch {
@@ -57,21 +57,6 @@ struct ClusterOptions: ParsableArguments {
         )
         return template.withUnsafeMutableBufferPointer { buffer in
             mkdtemp(buffer.baseAddress!).map { String(cString: $0) }
-        }
-    }
-
-    /// A private directory for ssh's connection sharing, for this process's lifetime.
-    static func controlDirectory() -> String? {
-        let path = FileManager.default.temporaryDirectory.appending(path: "kvmmigrate-ssh-\(getpid())").path
-        do {
-            try FileManager.default.createDirectory(
-                atPath: path,
-                withIntermediateDirectories: true,
-                attributes: [.posixPermissions: 0o700]
-            )
-            return path
-        } catch {
-            return nil
         }
     }
 }
