@@ -7,11 +7,14 @@ public struct ClusterEvent: Sendable, Hashable {
     /// One line for the user.
     public var message: String
     public var failed: Bool
+    /// Not a failure, but something the operator should know; the operation went on.
+    public var warning: Bool
 
-    public init(node: String?, step: String, message: String, failed: Bool = false) {
+    public init(node: String?, step: String, message: String, failed: Bool = false, warning: Bool = false) {
         self.node = node
         self.step = step
         self.message = message
         self.failed = failed
+        self.warning = warning
     }
 }

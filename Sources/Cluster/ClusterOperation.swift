@@ -83,6 +83,9 @@ public struct ClusterOperation: Sendable {
         public var steps: ClusterSteps
         public var guest: ClusterTopology.Guest
         public var status: ClusterStatus
+        /// One line when the migration would put the guest's node beside another node of its cluster
+        /// (``colocation(of:in:destinationURI:)``): a warning, not a refusal.
+        public var colocation: String?
         /// The journal the operation records itself in (no unfinished operation on this cluster in it).
         public var store: JournalStore<ClusterOperationRecord>
     }
@@ -125,7 +128,18 @@ public struct ClusterOperation: Sendable {
         let store = try self.journalStore()
         try self.refuseOverUnfinished(store, key: topology.key)
         let (guest, status) = try await steps.check(domain: domain)
-        return Checked(topology: topology, steps: steps, guest: guest, status: status, store: store)
+        var colocation: String?
+        if let destinationURI {
+            colocation = await self.colocation(of: guest, in: topology, destinationURI: destinationURI)
+        }
+        return Checked(
+            topology: topology,
+            steps: steps,
+            guest: guest,
+            status: status,
+            colocation: colocation,
+            store: store
+        )
     }
 
     /// Checks, prepares, runs `body`, and restores with the host where the domain runs afterwards.
@@ -182,6 +196,9 @@ public struct ClusterOperation: Sendable {
             events: []
         )
 
+        if let warning = checked.colocation {
+            journal.report(ClusterEvent(node: guest.nodeName, step: "colocation", message: warning, warning: true))
+        }
         var result: Result?
         do throws(ClusterError) {
             if delegate {

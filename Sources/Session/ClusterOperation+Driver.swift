@@ -7,16 +7,19 @@ extension ClusterOperation: ClusterDriver {
         destinationURI: String,
         destinationHostname: String?
     ) async throws(ClusterError)
-        -> String
+        -> ClusterReadiness
     {
         let checked = try await self.check(
             domain: domain,
             destinationURI: destinationURI,
             destinationHostname: destinationHostname
         )
-        return
-            "\(checked.guest.nodeName) and its peers (\(checked.topology.nodes.map(\.name).joined(separator: ", "))) "
-            + "are UP with SF healthy"
+        return ClusterReadiness(
+            summary:
+                "\(checked.guest.nodeName) and its peers (\(checked.topology.nodes.map(\.name).joined(separator: ", "))) "
+                + "are UP with SF healthy",
+            colocation: checked.colocation
+        )
     }
 
     public func migrate(

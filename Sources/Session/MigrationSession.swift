@@ -138,16 +138,13 @@ public final class MigrationSession: Sendable {
         results += await connection.checks(copyStorage: request.copyStorage)
         if let cluster = self.cluster {
             do throws(ClusterError) {
-                let summary = try await cluster.checkBeforeMigrating(
+                let readiness = try await cluster.checkBeforeMigrating(
                     domain: connection.target.domainName,
                     destinationURI: request.destinationURI,
                     destinationHostname: connection.target.destinationHostname
                 )
-                results.append(CheckResult("cluster", .pass, summary))
-                if let warning = await cluster.colocation(
-                    domain: connection.target.domainName,
-                    destinationURI: request.destinationURI
-                ) {
+                results.append(CheckResult("cluster", .pass, readiness.summary))
+                if let warning = readiness.colocation {
                     results.append(CheckResult("cluster-colocation", .warn, warning))
                 }
             } catch {
@@ -223,9 +220,6 @@ public final class MigrationSession: Sendable {
             )
         }
 
-        if let warning = await cluster.colocation(domain: target.domainName, destinationURI: request.destinationURI) {
-            self.sink.yield(.notice(warning))
-        }
         self.sink.yield(.preparingCluster(domain: target.domainName))
         let result: (MigrationReport?, ClusterOperation.Report)
         do throws(ClusterError) {

@@ -49,13 +49,13 @@ public protocol MigrationConnection: Sendable {
 public protocol ClusterDriver: Sendable {
     /// The checks before a migration (``ClusterOperation/check(domain:destinationURI:destinationHostname:)``).
     ///
-    /// - Returns: One line that says what was found healthy.
+    /// - Returns: What was found healthy, and whether the move would put two nodes of the cluster on one host.
     func checkBeforeMigrating(
         domain: String,
         destinationURI: String,
         destinationHostname: String?
     ) async throws(ClusterError)
-        -> String
+        -> ClusterReadiness
 
     /// Checks, prepares, runs `body`, restores and verifies
     /// (``ClusterOperation/run(domain:command:sourceHost:destinationURI:destinationHostname:delegate:restoreAfterwards:body:)``).
@@ -71,14 +71,20 @@ public protocol ClusterDriver: Sendable {
 
     /// Ends what the driver keeps open (ssh's shared connections).
     func close()
-
-    /// One line when the migration would put the domain's node on a host that runs another node of its cluster
-    /// (``ClusterOperation/colocation(domain:destinationURI:)``); `nil` otherwise.
-    func colocation(domain: String, destinationURI: String) async -> String?
 }
 
-extension ClusterDriver {
-    public func colocation(domain: String, destinationURI: String) async -> String? { nil }
+/// What a guest cluster's checks before a migration found (``ClusterDriver/checkBeforeMigrating(domain:destinationURI:destinationHostname:)``).
+public struct ClusterReadiness: Sendable, Hashable {
+    /// One line that says what was found healthy.
+    public var summary: String
+    /// One line when the migration would put the domain's node on a host that runs another node of its cluster;
+    /// `nil` otherwise.
+    public var colocation: String?
+
+    public init(summary: String, colocation: String? = nil) {
+        self.summary = summary
+        self.colocation = colocation
+    }
 }
 
 /// What a ``MigrationSession`` needs to verify the domain it moved. ``VerifierDriver`` is the real one.

@@ -28,6 +28,7 @@ struct ClusterPart: Encodable {
         var step: String
         var message: String
         var failed: Bool
+        var warning: Bool
     }
 
     init(_ report: ClusterOperation.Report) {
@@ -46,7 +47,9 @@ struct ClusterPart: Encodable {
         self.problems = problems
         self.prepareFailure = report.prepareFailure
         self.restoreProblem = report.restoreProblem
-        self.steps = report.events.map { Step(node: $0.node, step: $0.step, message: $0.message, failed: $0.failed) }
+        self.steps = report.events.map {
+            Step(node: $0.node, step: $0.step, message: $0.message, failed: $0.failed, warning: $0.warning)
+        }
     }
 
     var text: String {
@@ -116,4 +119,9 @@ enum JSONOutput {
         encoder.dateEncodingStrategy = .iso8601
         return String(decoding: (try? encoder.encode(value)) ?? Data("{}".utf8), as: UTF8.self)
     }
+}
+
+extension ClusterEvent {
+    /// The mark in front of the event's line: ✗ failed, ! a warning, ✓ done.
+    var mark: String { self.failed ? "✗" : self.warning ? "!" : "✓" }
 }

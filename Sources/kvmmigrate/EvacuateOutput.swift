@@ -116,10 +116,8 @@ final class EvacuationDisplay: Sendable {
         switch event {
         case .preparingCluster: self.update(guest, "preparing the guest cluster")
         case .cluster(let event):
-            if event.failed || self.style == .lines {
-                self.message(
-                    "  \(guest): \(event.failed ? "✗" : "✓") \(event.node.map { "\($0): " } ?? "")\(event.message)"
-                )
+            if event.failed || event.warning || self.style == .lines {
+                self.message("  \(guest): \(event.mark) \(event.node.map { "\($0): " } ?? "")\(event.message)")
             }
         case .migrationStarted: self.update(guest, "migrating")
         case .resumingPostCopy: self.update(guest, "resuming post-copy")

@@ -75,8 +75,7 @@ final class ProgressDisplay: Sendable {
 
     /// A cluster step, as one line.
     func event(_ event: ClusterEvent) {
-        let mark = event.failed ? "✗" : "✓"
-        self.message("  \(mark) \(event.node.map { "\($0): " } ?? "")\(event.message)")
+        self.message("  \(event.mark) \(event.node.map { "\($0): " } ?? "")\(event.message)")
     }
 
     /// Clears the live line, before the report is printed.

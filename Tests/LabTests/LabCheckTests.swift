@@ -34,6 +34,15 @@ extension LabTests {
                 #expect(checks[name] == "pass", "\(name): \(result.standardError)")
             }
             #expect(!checks.values.contains("fail"))
+            // hostB runs guest2 already: a warning, not a refusal.
+            #expect(checks["cluster-colocation"] == "warn", "\(result.standardError)")
+            let colocation = (try result.json["checks"] as? [[String: Any]] ?? []).first {
+                $0["name"] as? String == "cluster-colocation"
+            }
+            #expect(
+                (colocation?["detail"] as? String)?.contains("beside guest2") == true,
+                "\(String(describing: colocation))"
+            )
             try self.lab.expectUnchanged()
         }
 

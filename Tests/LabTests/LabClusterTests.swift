@@ -52,12 +52,20 @@ extension LabTests {
             ] {
                 #expect(steps.contains(step), "no \(step) in \(steps)")
             }
+            // hostB runs guest2: the move put both nodes on one host, and the report says so as a warning.
+            let colocation = (cluster["steps"] as? [[String: Any]] ?? []).first {
+                $0["step"] as? String == "colocation"
+            }
+            #expect(colocation?["warning"] as? Bool == true)
+            #expect((colocation?["message"] as? String)?.contains("guest1 would run on hostB beside guest2") == true)
             try self.lab.expectRestored(pointingAt: "10.77.0.2")
             // The other guest's lines are untouched.
             #expect(try self.lab.agentHosts(on: "guest1", for: "guest2") == ["10.77.0.2", "10.77.0.2"])
 
             let back = try self.migrate(to: self.lab.sourceURI, from: self.lab.destinationURI)
             #expect(back.exitCode == 0, "\(back.standardError)")
+            let backSteps = ((try back.json["cluster"] as? [String: Any])?["steps"] as? [[String: Any]] ?? [])
+            #expect(!backSteps.contains { $0["step"] as? String == "colocation" }, "hostA runs no other node")
             try self.lab.expectRestored(pointingAt: "10.77.0.1")
         }
 

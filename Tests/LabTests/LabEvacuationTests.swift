@@ -159,6 +159,12 @@ extension LabTests {
             #expect(placements.count == 1)
             #expect(placements.first?["destination"] as? String == "hostC")
             #expect(placements.first?["colocated_with"] as? [String] == ["guest3"])
+            let checks = try #require(
+                (try dryRun.json["checks"] as? [[String: Any]])?.first?["checks"] as? [[String: Any]]
+            )
+            let colocation = checks.first { $0["name"] as? String == "cluster-colocation" }
+            #expect(colocation?["status"] as? String == "warn")
+            #expect((colocation?["detail"] as? String)?.contains("would run on hostC beside guest3") == true)
             #expect(try self.host(of: "domain2") == "hostB", "a dry run moves nothing")
 
             let result = try run(

@@ -129,11 +129,11 @@ struct FakeClusterDriver: ClusterDriver {
         destinationURI: String,
         destinationHostname: String?
     ) async throws(ClusterError)
-        -> String
+        -> ClusterReadiness
     {
         self.calls.append("cluster check")
         if let refusal { throw refusal }
-        return "guest1 and its peers are UP"
+        return ClusterReadiness(summary: "guest1 and its peers are UP")
     }
 
     func migrate(
