@@ -253,6 +253,11 @@ extension EvacuationSurvey {
         timeout: Duration = .seconds(600)
     ) async -> [String] {
         guard !guests.isEmpty else { return [] }
+        // One connection for the whole wait; without one, nothing can be waited for.
+        let opened = await runBlocking(named: "job-wait", timeout: .seconds(30)) {
+            try? Connection(uri: sourceURI, readOnly: true)
+        }
+        guard case .success(let connection?) = opened else { return [] }
         var lines: [String] = []
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
@@ -261,8 +266,7 @@ extension EvacuationSurvey {
             var waited = false
             while clock.now < deadline {
                 let active = await runBlocking(named: "job-wait", timeout: .seconds(30)) { () -> Bool? in
-                    guard let connection = try? Connection(uri: sourceURI, readOnly: true),
-                        let domain = try? connection.domain(named: guest),
+                    guard let domain = try? connection.domain(named: guest),
                         let statistics = try? domain.jobStats()
                     else { return nil }
                     return statistics.type == .bounded || statistics.type == .unbounded
