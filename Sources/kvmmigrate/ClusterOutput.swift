@@ -124,4 +124,7 @@ enum JSONOutput {
 extension ClusterEvent {
     /// The mark in front of the event's line: ✗ failed, ! a warning, ✓ done.
     var mark: String { self.failed ? "✗" : self.warning ? "!" : "✓" }
+
+    /// The event as one line, without indent: its mark, its node (when it has one), its message.
+    var line: String { "\(self.mark) \(self.node.map { "\($0): " } ?? "")\(self.message)" }
 }

@@ -117,7 +117,7 @@ final class EvacuationDisplay: Sendable {
         case .preparingCluster: self.update(guest, "preparing the guest cluster")
         case .cluster(let event):
             if event.failed || event.warning || self.style == .lines {
-                self.message("  \(guest): \(event.mark) \(event.node.map { "\($0): " } ?? "")\(event.message)")
+                self.message("  \(guest): \(event.line)")
             }
         case .migrationStarted: self.update(guest, "migrating")
         case .resumingPostCopy: self.update(guest, "resuming post-copy")

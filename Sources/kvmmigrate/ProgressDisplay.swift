@@ -75,7 +75,7 @@ final class ProgressDisplay: Sendable {
 
     /// A cluster step, as one line.
     func event(_ event: ClusterEvent) {
-        self.message("  \(event.mark) \(event.node.map { "\($0): " } ?? "")\(event.message)")
+        self.message("  \(event.line)")
     }
 
     /// Clears the live line, before the report is printed.
