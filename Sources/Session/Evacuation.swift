@@ -30,6 +30,9 @@ public final class Evacuation: Sendable {
         public var reconnectTimeout: Duration
         /// Where evacuations are journalled (``defaultJournalDirectory``).
         public var journalDirectory: URL
+        /// The least time between two starts while a migration runs (``EvacuationQueue/startSpacing``), so that
+        /// guests alike do not reach their switch-over at the same moment.
+        public var startSpacing: Duration
 
         public init(
             request: EvacuationRequest,
@@ -38,7 +41,8 @@ public final class Evacuation: Sendable {
             resume: Bool = false,
             skipChecks: Bool = false,
             reconnectTimeout: Duration = .seconds(120),
-            journalDirectory: URL = Evacuation.defaultJournalDirectory
+            journalDirectory: URL = Evacuation.defaultJournalDirectory,
+            startSpacing: Duration = .seconds(1)
         ) {
             self.request = request
             self.migration = migration
@@ -47,6 +51,7 @@ public final class Evacuation: Sendable {
             self.skipChecks = skipChecks
             self.reconnectTimeout = reconnectTimeout
             self.journalDirectory = journalDirectory
+            self.startSpacing = startSpacing
         }
     }
 
@@ -316,7 +321,8 @@ public final class Evacuation: Sendable {
         var queue = EvacuationQueue(
             plan.placements,
             maxParallel: request.maxParallel,
-            maxIncomingPerDestination: request.maxIncomingPerDestination
+            maxIncomingPerDestination: request.maxIncomingPerDestination,
+            startSpacing: self.options.startSpacing
         )
         let share = request.bandwidthMiBPerSecond.map {
             EvacuationQueue.bandwidthShare(
@@ -330,6 +336,8 @@ public final class Evacuation: Sendable {
         // The child tasks return nothing and hand their result over here: Swift 6.3.1 miscompiles some async
         // closures that return values (see `concurrently` in the Cluster module).
         let ended = EndedResults()
+        // When a child task sleeps until the spacing lets the next placement start.
+        var wakeUp: ContinuousClock.Instant?
         await withTaskGroup(of: Void.self) { group in
             func stop(_ reason: String) {
                 guard stopReason == nil else { return }
@@ -366,9 +374,14 @@ public final class Evacuation: Sendable {
                         ended.append(result)
                     }
                 }
+                if wakeUp == nil, let next = queue.nextSpacedStart {
+                    wakeUp = next
+                    group.addTask { try? await Task.sleep(until: next) }
+                }
             }
             startReady()
             while await group.next() != nil {
+                if let instant = wakeUp, ContinuousClock.now >= instant { wakeUp = nil }
                 for result in ended.take() {
                     self.finished(result, queue: &queue, results: &results, journal: journal)
                     if !result.moved && request.stopOnError {

@@ -94,6 +94,44 @@ import Testing
         #expect(Self.names(queue.startable()) == ["vm3"])
     }
 
+    @Test func startsBesideARunningMigrationKeepTheSpacing() {
+        let zero = ContinuousClock.now
+        var queue = EvacuationQueue(
+            Self.mixed,
+            maxParallel: 2,
+            maxIncomingPerDestination: 2,
+            startSpacing: .seconds(1)
+        )
+        #expect(Self.names(queue.startable(at: zero)) == ["domain1"], "the second waits for the spacing")
+        #expect(queue.nextSpacedStart == zero + .seconds(1))
+        #expect(Self.names(queue.startable(at: zero + .milliseconds(999))) == [])
+        #expect(Self.names(queue.startable(at: zero + .seconds(1))) == ["plain1"])
+        #expect(queue.nextSpacedStart == nil, "two run: what is pending waits for an end, not for the spacing")
+        queue.finished("plain1")
+        // A migration ends 0.5 s after the last start: the next start beside domain1 waits until 2 s.
+        #expect(Self.names(queue.startable(at: zero + .milliseconds(1500))) == [])
+        #expect(queue.nextSpacedStart == zero + .seconds(2))
+        #expect(Self.names(queue.startable(at: zero + .seconds(2))) == ["plain2"])
+        queue.finished("domain1")
+        queue.finished("plain2")
+        // Nothing runs: a start need not wait.
+        #expect(Self.names(queue.startable(at: zero + .milliseconds(2100))) == ["domain4"])
+        #expect(queue.nextSpacedStart == nil)
+    }
+
+    @Test func noSpacingStartsTogether() {
+        var queue = EvacuationQueue(Self.mixed, maxParallel: 2, maxIncomingPerDestination: 2, startSpacing: .zero)
+        #expect(Self.names(queue.startable()) == ["domain1", "plain1"])
+        #expect(queue.nextSpacedStart == nil)
+        let negative = EvacuationQueue(
+            Self.mixed,
+            maxParallel: 2,
+            maxIncomingPerDestination: 2,
+            startSpacing: .seconds(-1)
+        )
+        #expect(negative.startSpacing == .zero)
+    }
+
     @Test func cancellingDropsThePendingOnesAndLeavesTheRunningOnes() {
         var queue = EvacuationQueue(Self.mixed, maxParallel: 2, maxIncomingPerDestination: 2)
         _ = queue.startable()

@@ -54,6 +54,7 @@ import Testing
         dryRun: Bool = false,
         failing: Set<String> = [],
         migrationTime: Duration = .milliseconds(40),
+        startSpacing: Duration = .zero,
         recovered: Calls = Calls()
     ) -> Evacuation {
         let tracker = self.tracker
@@ -64,7 +65,8 @@ import Testing
                 migration: MigrationRequest(domain: "", sourceURI: Self.source, destinationURI: ""),
                 dryRun: dryRun,
                 resume: resume,
-                journalDirectory: self.directory
+                journalDirectory: self.directory,
+                startSpacing: startSpacing
             ),
             environment: Evacuation.Environment(
                 survey: { _ in survey },
@@ -123,6 +125,18 @@ import Testing
         )
         #expect(outcome.status == .migrated)
         #expect(self.tracker.maximumAtOnce == 1)
+    }
+
+    @Test func startsBesideAnotherMigrationAreSpacedApart() async {
+        let (outcome, _) = await self.run(
+            self.evacuation(migrationTime: .milliseconds(900), startSpacing: .milliseconds(300))
+        )
+        #expect(outcome.status == .migrated)
+        #expect(self.tracker.maximumAtOnce == 2, "spacing delays a start, it does not forbid it")
+        let starts = self.tracker.starts.sorted()
+        for (earlier, later) in zip(starts, starts.dropFirst()) {
+            #expect(later - earlier >= .milliseconds(250), "two starts closer than the spacing")
+        }
     }
 
     @Test func persistentGuestsTakeTheirDefinitionAlongAndTheLinkIsShared() async {
@@ -289,12 +303,14 @@ final class MigrationTracker: Sendable {
         var nodes: Set<String> = []
         var maximumAtOnce = 0
         var maximumNodesAtOnce = 0
+        var starts: [ContinuousClock.Instant] = []
     }
     private let state = Mutex(State())
 
     func started(_ guest: EvacuationGuest, _ request: MigrationRequest) {
         self.state.withLock { state in
             state.requests[guest.name] = request
+            state.starts.append(.now)
             state.running.insert(guest.name)
             if guest.cluster != nil { state.nodes.insert(guest.name) }
             state.maximumAtOnce = max(state.maximumAtOnce, state.running.count)
@@ -312,6 +328,7 @@ final class MigrationTracker: Sendable {
     var requests: [String: MigrationRequest] { self.state.withLock { $0.requests } }
     var maximumAtOnce: Int { self.state.withLock { $0.maximumAtOnce } }
     var maximumNodesAtOnce: Int { self.state.withLock { $0.maximumNodesAtOnce } }
+    var starts: [ContinuousClock.Instant] { self.state.withLock { $0.starts } }
 }
 
 /// A libvirt whose migration of one guest takes `time` and ends where the test says.
