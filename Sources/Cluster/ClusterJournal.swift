@@ -78,7 +78,7 @@ public final class ClusterJournal: Sendable {
             kill(getpid(), SIGKILL)
         }
         if let hold = self.holdAfterStep, count == hold.step {
-            FileManager.default.createFile(atPath: hold.file + ".held", contents: nil)
+            _ = FileManager.default.createFile(atPath: hold.file + ".held", contents: nil)
             for _ in 0..<1200 where !FileManager.default.fileExists(atPath: hold.file) {
                 Thread.sleep(forTimeInterval: 0.1)
             }

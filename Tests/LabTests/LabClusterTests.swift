@@ -174,7 +174,7 @@ extension LabTests {
                 try await Task.sleep(for: .milliseconds(100))
             }
             try self.lab.link("guest2", up: false)
-            FileManager.default.createFile(atPath: marker, contents: nil)
+            _ = FileManager.default.createFile(atPath: marker, contents: nil)
             let result = command.wait()
             try self.lab.link("guest2", up: true)
             try? FileManager.default.removeItem(atPath: marker)
