@@ -120,6 +120,7 @@ extension ClusterConfiguration {
 
     /// Parses a configuration from YAML text.
     public init(yaml text: String) throws(ClusterError) {
+        try Self.checkKeys(of: text)
         let file: File
         do {
             file = try YAMLDecoder().decode(File.self, from: text)
@@ -143,14 +144,36 @@ extension ClusterConfiguration {
             self.mode = parsed
         }
         if let ssh = file.ssh {
+            try Self.checkPath(ssh.config, key: "ssh.config")
+            try Self.checkPath(ssh.identity, key: "ssh.identity")
+            if let user = ssh.user { try Self.checkWord(user, key: "ssh.user") }
+            let connectTimeout = ssh.connectTimeout ?? 10
+            guard (1...300).contains(connectTimeout) else {
+                throw ClusterError(
+                    .invalidValue,
+                    "ssh.connect-timeout must be 1 to 300 seconds, not \(connectTimeout)"
+                )
+            }
+            for option in ssh.options ?? [] {
+                guard !option.hasPrefix("-"), option.contains(where: { $0 == "=" || $0 == " " }) else {
+                    throw ClusterError(
+                        .invalidValue,
+                        "ssh.options: '\(option)' is not an ssh -o option (Name=value)"
+                    )
+                }
+            }
             self.ssh = SSHOptions(
                 configFile: ssh.config,
                 user: ssh.user,
                 identityFile: ssh.identity,
-                connectTimeout: .seconds(ssh.connectTimeout ?? 10),
+                connectTimeout: .seconds(connectTimeout),
                 controlDirectory: nil,
                 extraOptions: ssh.options ?? []
             )
+        }
+        for (node, destination) in file.nodes ?? [:] {
+            try Self.checkWord(node, key: "nodes")
+            try Self.checkWord(destination, key: "nodes.\(node)")
         }
         self.nodeDestinations = file.nodes ?? [:]
         var names = Set<String>()
@@ -158,11 +181,18 @@ extension ClusterConfiguration {
             guard !host.name.isEmpty, !host.uri.isEmpty, !host.address.isEmpty else {
                 throw ClusterError(.invalidValue, "every host needs a name, a uri and an address")
             }
+            try Self.checkWord(host.name, key: "hosts: name")
             guard names.insert(host.name).inserted else {
                 throw ClusterError(.duplicateKey, "host '\(host.name)' is listed twice")
             }
-            if let weight = host.weight, weight < 1 {
-                throw ClusterError(.invalidValue, "host '\(host.name)': weight must be at least 1")
+            guard Self.isIPAddress(host.address) else {
+                throw ClusterError(
+                    .invalidValue,
+                    "host '\(host.name)': address must be the host OS's IP address, not '\(host.address)'"
+                )
+            }
+            if let weight = host.weight, !(1...1_000_000).contains(weight) {
+                throw ClusterError(.invalidValue, "host '\(host.name)': weight must be 1 to 1000000, not \(weight)")
             }
             self.hosts.append(Host(name: host.name, uri: host.uri, address: host.address, weight: host.weight))
         }
@@ -170,7 +200,12 @@ extension ClusterConfiguration {
             throw ClusterError(.invalidValue, "no hosts: list every libvirt host the cluster's guests may run on")
         }
         if let timeout = file.cfTimeout {
-            guard timeout > 10 else { throw ClusterError(.invalidValue, "cf-timeout must be more than 10 seconds") }
+            guard (11...86_400).contains(timeout) else {
+                throw ClusterError(
+                    .invalidValue,
+                    "cf-timeout must be more than 10 and at most 86400 seconds, not \(timeout)"
+                )
+            }
             self.migrationClusterTimeout = timeout
         }
         if let verify = file.verify {
@@ -196,7 +231,34 @@ extension ClusterConfiguration {
                 self.clockTolerance = tolerance
             }
         }
-        if let journal = file.journal { self.journalDirectory = journal }
+        if let journal = file.journal {
+            try Self.checkPath(journal, key: "journal")
+            self.journalDirectory = journal
+        }
+    }
+
+    /// Refuses an empty or relative path: it would be read relative to wherever kvmmigrate runs from.
+    private static func checkPath(_ path: String?, key: String) throws(ClusterError) {
+        guard let path else { return }
+        guard path.hasPrefix("/") else {
+            throw ClusterError(.invalidValue, "\(key) must be an absolute path, not '\(path)'")
+        }
+    }
+
+    /// Refuses an empty word, one with blanks or control characters, and one that ssh would take for an option.
+    private static func checkWord(_ word: String, key: String) throws(ClusterError) {
+        guard !word.isEmpty, !word.hasPrefix("-"),
+            !word.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F })
+        else {
+            throw ClusterError(.invalidValue, "\(key): '\(word)' must be one word that does not start with '-'")
+        }
+    }
+
+    /// Whether `text` is an IPv4 or IPv6 address (`inet_pton`).
+    static func isIPAddress(_ text: String) -> Bool {
+        var ipv4 = in_addr()
+        var ipv6 = in6_addr()
+        return inet_pton(AF_INET, text, &ipv4) == 1 || inet_pton(AF_INET6, text, &ipv6) == 1
     }
 
     /// The file's shape, as YAML keys.

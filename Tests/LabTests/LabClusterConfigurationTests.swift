@@ -39,6 +39,24 @@ extension LabTests {
             #expect(try self.lab.shutdownFacility(on: "guest1")?.rows.count == 6, "three agents on each node")
         }
 
+        @Test(arguments: [
+            ("cf-timeout: 600", "cf_timeout: 900", "unknown key 'cf_timeout' (did you mean 'cf-timeout'?)"),
+            ("address: 10.77.0.2", "address: hostB.lab", "address must be the host OS's IP address"),
+            ("connect-timeout: 5 ", "connect-timeout: 0 ", "ssh.connect-timeout must be 1 to 300 seconds, not 0"),
+        ])
+        func aConfigurationMistakeIsRefusedBeforeAnyChange(line: String, mistake: String, message: String) throws {
+            let before = try self.lab.nodeFiles()
+            let path = try self.lab.clusterConfiguration { $0.replacingOccurrences(of: line, with: mistake) }
+            let result = try self.migrate(configuration: path)
+            #expect(result.exitCode == 2, "\(result.standardError)")
+            let errors = result.standardError.split(separator: "\n").filter { $0.hasPrefix("Error:") }
+            #expect(errors.count == 1, "one line says why: \(result.standardError)")
+            #expect(result.standardError.contains(message), "\(result.standardError)")
+            #expect(try self.lab.nodeFiles() == before, "node files byte for byte")
+            try self.lab.expectUnchanged()
+            #expect(try self.lab.shutdownFacility(on: "guest1")?.isHealthy == true)
+        }
+
         @Test func guestModeOverTheHostFailoverAgentIsRefusedWithNothingChanged() throws {
             let before = try self.lab.nodeFiles()
             let path = try self.lab.clusterConfiguration {
