@@ -80,7 +80,7 @@ let package = Package(
             dependencies: ["Session", "Migration", "Cluster", "Verification", "Libvirt"]
         ),
         .testTarget(name: "kvmmigrateTests", dependencies: ["kvmmigrate", "Migration", "Libvirt"]),
-        .testTarget(name: "LabTests", dependencies: ["Libvirt", "Migration", "Cluster"]),
+        .testTarget(name: "LabTests", dependencies: ["Libvirt", "Migration", "Cluster", "Journal"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -297,13 +297,42 @@ public struct ClusterOperation: Sendable {
 
     // MARK: - Recover
 
-    /// Finishes every unfinished operation of this configuration's journal: restores with the host where each
-    /// domain runs now, verifies, closes the journal.
+    /// Finishes every unfinished operation of this configuration's journal on the cluster the configuration
+    /// reaches: restores with the host where each domain runs now, verifies, closes the journal.
+    ///
+    /// An unfinished operation of another guest cluster (a journal shared by several configurations) is left as
+    /// it is, with a warning: restoring it from this cluster's files would write this cluster's values there.
+    ///
+    /// - Throws: ``ClusterError`` with ``ClusterError/Code/journal`` when every unfinished operation is another
+    ///   cluster's, or one still runs.
     public func recover() async throws(ClusterError) -> [Report] {
         let store = try self.journalStore()
-        let entries: [JournalEntry<ClusterOperationRecord>]
-        do throws(JournalError) { entries = try store.unfinished() } catch {
+        let unfinished: [JournalEntry<ClusterOperationRecord>]
+        do throws(JournalError) { unfinished = try store.unfinished() } catch {
             throw ClusterError(.journal, error.message)
+        }
+        guard !unfinished.isEmpty else { return [] }
+        let cluster = try await ClusterTopology.discover(self.configuration, logger: self.logger)
+        let entries = unfinished.filter { $0.key == cluster.key }
+        for entry in unfinished where entry.key != cluster.key {
+            self.onEvent(
+                ClusterEvent(
+                    node: nil,
+                    step: "recover",
+                    message: "left the \(entry.record.command) of \(entry.record.domain): it is of the guest cluster "
+                        + "\(entry.key), not of \(cluster.key) that \(self.configurationPath) reaches; "
+                        + "run recover with that cluster's configuration",
+                    warning: true
+                )
+            )
+        }
+        if entries.isEmpty, let foreign = unfinished.first {
+            throw ClusterError(
+                .journal,
+                "the unfinished \(foreign.record.command) of \(foreign.record.domain) is of the guest cluster "
+                    + "\(foreign.key), not of \(cluster.key) that \(self.configurationPath) reaches: "
+                    + "run recover with that cluster's configuration (--cluster-config)"
+            )
         }
         var reports: [Report] = []
         for entry in entries {

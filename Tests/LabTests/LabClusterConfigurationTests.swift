@@ -1,5 +1,6 @@
 import Cluster
 import Foundation
+import Journal
 import Testing
 
 /// What the restore rewrites follows the cluster's own files; a configuration that contradicts them is refused
@@ -54,6 +55,41 @@ extension LabTests {
             #expect(result.standardError.contains(message), "\(result.standardError)")
             #expect(try self.lab.nodeFiles() == before, "node files byte for byte")
             try self.lab.expectUnchanged()
+            #expect(try self.lab.shutdownFacility(on: "guest1")?.isHealthy == true)
+        }
+
+        /// A journal shared by two configurations: `recover` with this cluster's leaves the other cluster's
+        /// unfinished operation alone (restoring it from these nodes' files would write these values there).
+        @Test func recoverLeavesAnotherClustersOperationAlone() throws {
+            let journal = FileManager.default.temporaryDirectory.appending(path: "kvmm-journal-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: journal) }
+            let store = try JournalStore<ClusterOperationRecord>(directory: journal)
+            do {
+                let record = ClusterOperationRecord(
+                    command: "migrate",
+                    domain: "otherdomain1",
+                    guestNode: "other1",
+                    mode: .guest,
+                    configurationPath: "/etc/kvmmigrate/other.yaml",
+                    sourceHost: "hostA",
+                    destinationURI: self.lab.destinationURI
+                )
+                _ = try store.begin(key: "other1+other2", record: record)
+            }
+            let before = try self.lab.nodeFiles()
+            let path = try self.lab.clusterConfiguration {
+                $0.replacingOccurrences(of: "journal: /run/kvmm-lab/journal", with: "journal: \(journal.path)")
+            }
+            let result = try run(self.lab.binary, ["recover", "--cluster-config", path, "--json"])
+            #expect(result.exitCode != 0, "nothing of this cluster's to recover: \(result.standardError)")
+            let errors = result.standardError.split(separator: "\n").filter { $0.hasPrefix("Error:") }
+            #expect(errors.count == 1, "\(result.standardError)")
+            #expect(
+                result.standardError.contains("is of the guest cluster other1+other2, not of guest1+guest2"),
+                "\(result.standardError)"
+            )
+            #expect(try store.unfinished().map(\.key) == ["other1+other2"], "left as it was")
+            #expect(try self.lab.nodeFiles() == before, "node files byte for byte")
             #expect(try self.lab.shutdownFacility(on: "guest1")?.isHealthy == true)
         }
 
