@@ -46,11 +46,16 @@ extension Lab {
     }
 
     /// A cluster configuration made from the lab's (`Fixtures/cluster.yaml`) with `change` applied to its text,
-    /// in a private temporary file.
+    /// in a private directory of the lab's state (a tmpfs: `lab down` takes it away, nothing is left in /tmp).
     func clusterConfiguration(_ change: (String) -> String) throws -> String {
         let text = try String(contentsOf: self.root.appending(path: "Fixtures/cluster.yaml"), encoding: .utf8)
-        let directory = FileManager.default.temporaryDirectory.appending(path: "kvmm-config-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let state = ProcessInfo.processInfo.environment["KVMMIGRATE_LAB_STATE"] ?? "/run/kvmm-lab"
+        let directory = URL(filePath: state).appending(path: "test-configs/\(UUID().uuidString)")
+        try FileManager.default.createDirectory(
+            at: directory,
+            withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700]
+        )
         let path = directory.appending(path: "cluster.yaml").path
         try change(text).write(toFile: path, atomically: true, encoding: .utf8)
         return path
