@@ -31,8 +31,12 @@ public enum RemoteFile {
     /// - The data is on disk (`sync FILE`) before the rename, and the rename is (`sync DIRECTORY`) before the
     ///   script reports success.
     /// - A symbolic link or anything but a regular file at the path is refused rather than replaced.
+    /// - Standard input starts with a line `CRC LENGTH`, the contents' POSIX `cksum`; the upload is renamed over
+    ///   the file only when what arrived has that checksum and length. An ssh connection that dies mid-way would
+    ///   otherwise leave `cat` with a cut-short file, and the rename would put it in place of the good one.
     static let writeScript = #"""
         set -eu
+        IFS=' ' read -r expected_sum expected_length
         target=$1
         if [ -L "$target" ]; then echo "is a symbolic link; not replacing it" >&2; exit 1; fi
         if [ -e "$target" ] && [ ! -f "$target" ]; then echo "is not a regular file" >&2; exit 1; fi
@@ -41,6 +45,11 @@ public enum RemoteFile {
         trap 'rm -f -- "$temporary"' EXIT
         trap 'exit 1' HUP INT TERM PIPE
         cat >"$temporary"
+        set -- $(cksum <"$temporary")
+        if [ "$1" != "$expected_sum" ] || [ "$2" != "$expected_length" ]; then
+            echo "the upload arrived cut short or damaged ($2 of $expected_length bytes); the file is left as it was" >&2
+            exit 1
+        fi
         if [ -f "$target" ] && cmp -s -- "$temporary" "$target"; then
             echo unchanged
             exit 0
@@ -138,7 +147,7 @@ public enum RemoteFile {
             arguments: ["sh", "-c", Self.writeScript, "sh", path],
             options: options
         )
-        let result = try await command.run(input: contents, logger: logger)
+        let result = try await command.run(input: Self.upload(contents), logger: logger)
         guard result.succeeded else {
             throw ClusterError(
                 .remoteCommandFailed,
@@ -162,6 +171,29 @@ public enum RemoteFile {
                 path: path
             )
         }
+    }
+
+    /// What ``writeScript`` reads on standard input: the `CRC LENGTH` line, then the contents.
+    static func upload(_ contents: Secret) -> Secret {
+        let bytes = Array(contents.revealedValue.utf8)
+        return Secret("\(Self.checksum(bytes)) \(bytes.count)\n" + contents.revealedValue)
+    }
+
+    /// The POSIX `cksum` CRC of `bytes` (CRC-32 with polynomial 0x04C11DB7, the length appended, complemented),
+    /// as the node's `cksum` prints it.
+    static func checksum(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0
+        func feed(_ byte: UInt8) {
+            crc ^= UInt32(byte) << 24
+            for _ in 0..<8 { crc = crc & 0x8000_0000 != 0 ? (crc << 1) ^ 0x04C1_1DB7 : crc << 1 }
+        }
+        for byte in bytes { feed(byte) }
+        var length = bytes.count
+        while length > 0 {
+            feed(UInt8(truncatingIfNeeded: length))
+            length >>= 8
+        }
+        return ~crc
     }
 
     /// Accepts only an absolute path to a file (not ending in `/`).

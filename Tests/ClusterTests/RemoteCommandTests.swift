@@ -346,10 +346,11 @@ import Testing
         try "old\n".write(toFile: path, atomically: false, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: path)
         let contents = "new 'value' $HOME\n"
-        #expect(try await self.runScript(RemoteFile.writeScript, path, input: contents) == (0, "replaced\n", ""))
+        let upload = RemoteFile.upload(Secret(contents)).revealedValue
+        #expect(try await self.runScript(RemoteFile.writeScript, path, input: upload) == (0, "replaced\n", ""))
         let modified = try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date
         try await Task.sleep(for: .milliseconds(20))
-        #expect(try await self.runScript(RemoteFile.writeScript, path, input: contents) == (0, "unchanged\n", ""))
+        #expect(try await self.runScript(RemoteFile.writeScript, path, input: upload) == (0, "unchanged\n", ""))
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         #expect(attributes[.modificationDate] as? Date == modified)
         #expect(attributes[.posixPermissions] as? Int == 0o640)
@@ -357,15 +358,52 @@ import Testing
         // No temporary file is left behind, whatever the outcome.
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["b.cfg"])
 
-        let missing = try await self.runScript(RemoteFile.writeScript, directory + "/missing/c.cfg", input: "x")
+        let missing = try await self.runScript(RemoteFile.writeScript, directory + "/missing/c.cfg", input: upload)
         #expect(missing.0 != 0)
         #expect(missing.2.contains("mktemp"))
 
         try FileManager.default.createSymbolicLink(atPath: directory + "/link.cfg", withDestinationPath: "b.cfg")
-        let link = try await self.runScript(RemoteFile.writeScript, directory + "/link.cfg", input: "x")
+        let link = try await self.runScript(RemoteFile.writeScript, directory + "/link.cfg", input: upload)
         #expect(link == (1, "", "is a symbolic link; not replacing it\n"))
         #expect(try String(contentsOfFile: path, encoding: .utf8) == contents)
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory).sorted() == ["b.cfg", "link.cfg"])
+    }
+
+    static let agentLine = "guest1 domain1 10.77.0.1 sfuser D0860AB04E1B8FA3\n"
+
+    @Test(arguments: [("", 4_294_967_295), ("123456789", 930_766_865), (RemoteCommandTests.agentLine, 2_548_556_308)])
+    func theUploadsChecksumIsPosixCksums(text: String, crc: Int) {
+        // The figures are what coreutils' `printf %s TEXT | cksum` prints.
+        #expect(RemoteFile.checksum(Array(text.utf8)) == UInt32(crc))
+        #expect(RemoteFile.upload(Secret(text)).revealedValue == "\(crc) \(text.utf8.count)\n" + text)
+    }
+
+    /// An ssh connection that dies mid-way leaves the script a cut-short upload (or none): the file stays as it was,
+    /// byte for byte, and no temporary file is left.
+    @Test(arguments: [nil, 0, 1, 20, 48, -1])
+    func aCutShortOrDamagedUploadLeavesTheFileAsItWas(keeping bytes: Int?) async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/SA_libvirtgp.cfg"
+        try Self.agentLine.write(toFile: path, atomically: false, encoding: .utf8)
+        let new = Self.agentLine.replacingOccurrences(of: "10.77.0.1", with: "10.77.0.2")
+        var upload = Array(RemoteFile.upload(Secret(new)).revealedValue.utf8)
+        let header = upload.firstIndex(of: UInt8(ascii: "\n"))! + 1
+        switch bytes {
+        case nil: upload = []  // not even the header
+        case -1: upload[upload.count - 3] ^= 0x01  // every byte there, one of them wrong
+        case let bytes?: upload = Array(upload[..<(header + bytes)])
+        }
+        let result = try await self.runScript(
+            RemoteFile.writeScript,
+            path,
+            input: String(decoding: upload, as: UTF8.self)
+        )
+        #expect(result.0 != 0)
+        if bytes != nil { #expect(result.2.contains("cut short or damaged"), "\(result.2)") }
+        #expect(!result.2.contains("D0860AB04E1B8FA3"), "no password in the message")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == Self.agentLine)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["SA_libvirtgp.cfg"])
     }
 }
 
