@@ -8,11 +8,14 @@ extension ConvergencePolicy.TimeoutAction: ExpressibleByArgument {}
 struct PolicyOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "How to finish a migration that does not converge: low-downtime (never post-copy), balanced, fastest.",
+            """
+            How to finish a migration that does not converge: low-downtime (never post-copy), balanced (the \
+            default), fastest.
+            """,
             valueName: "preset"
         )
     )
-    var policy: ConvergencePolicy.Preset = .balanced
+    var policy: ConvergencePolicy.Preset?
 
     @Option(help: ArgumentHelp("The allowed downtime at the start, in ms.", valueName: "ms"))
     var maxDowntime: UInt64?
@@ -55,7 +58,7 @@ struct PolicyOptions: ParsableArguments {
 
     /// The preset with the knobs applied.
     func resolved() throws(ValidationError) -> ConvergencePolicy {
-        var policy = ConvergencePolicy(self.policy)
+        var policy = ConvergencePolicy(self.policy ?? .balanced)
         if let milliseconds = self.maxDowntime {
             policy.maximumDowntime = .milliseconds(Int64(clamping: milliseconds))
             // Steps at or below the new start would only lower it again.
@@ -87,5 +90,76 @@ struct PolicyOptions: ParsableArguments {
             steps.append(.milliseconds(Int64(clamping: milliseconds)))
         }
         return steps
+    }
+}
+
+/// virsh's spellings of the convergence options (`virsh migrate`), hidden from `--help`: scripts and habits written
+/// for virsh carry over. ``merge(into:)`` maps each onto ``PolicyOptions`` and refuses what does not map.
+struct VirshPolicyAliases: ParsableArguments {
+    @Flag(name: .customLong("postcopy"), help: ArgumentHelp(visibility: .hidden))
+    var postcopy = false
+
+    @Flag(name: .customLong("postcopy-after-precopy"), help: ArgumentHelp(visibility: .hidden))
+    var postcopyAfterPrecopy = false
+
+    @Option(name: .customLong("timeout"), help: ArgumentHelp(visibility: .hidden))
+    var timeout: String?
+
+    @Flag(name: .customLong("timeout-suspend"), help: ArgumentHelp(visibility: .hidden))
+    var timeoutSuspend = false
+
+    @Flag(name: .customLong("timeout-postcopy"), help: ArgumentHelp(visibility: .hidden))
+    var timeoutPostcopy = false
+
+    /// The paragraph of the man page (the command's discussion) that lists these spellings.
+    static let discussion = """
+        virsh's policy spellings are accepted: --postcopy as --allow-postcopy (post-copy is a rung of the ladder; \
+        kvmmigrate starts it when the earlier rungs do not help); --postcopy-after-precopy as --policy fastest \
+        (post-copy as soon as a memory pass stalls); --timeout-suspend and --timeout-postcopy as --timeout-action \
+        suspend / postcopy. --timeout N is refused: kvmmigrate's time limit is --completion-timeout, in seconds \
+        per GiB of guest memory.
+        """
+
+    /// Whether any of these spellings was given.
+    var given: Bool {
+        self.postcopy || self.postcopyAfterPrecopy || self.timeout != nil || self.timeoutSuspend || self.timeoutPostcopy
+    }
+
+    /// Applies the aliases to `options`; an alias and kvmmigrate's own spelling that disagree are refused.
+    func merge(into options: inout PolicyOptions) throws(ValidationError) {
+        if self.timeout != nil {
+            throw ValidationError(
+                "--timeout is virsh's; kvmmigrate's time limit is --completion-timeout, in seconds per GiB of memory."
+            )
+        }
+        if self.postcopy || self.postcopyAfterPrecopy {
+            if options.allowPostcopy == false {
+                let alias = self.postcopy ? "--postcopy" : "--postcopy-after-precopy"
+                throw ValidationError("\(alias) and --no-allow-postcopy contradict each other.")
+            }
+            // --postcopy-after-precopy implies --postcopy in kvmmigrate; virsh requires both.
+            if self.postcopy { options.allowPostcopy = true }
+        }
+        if self.postcopyAfterPrecopy {
+            if let preset = options.policy, preset != .fastest {
+                throw ValidationError(
+                    "--postcopy-after-precopy means --policy fastest; it contradicts --policy \(preset.rawValue)."
+                )
+            }
+            options.policy = .fastest
+        }
+        if self.timeoutSuspend && self.timeoutPostcopy {
+            throw ValidationError("--timeout-suspend and --timeout-postcopy contradict each other.")
+        }
+        if let action: ConvergencePolicy.TimeoutAction =
+            self.timeoutSuspend ? .suspend : self.timeoutPostcopy ? .postcopy : nil
+        {
+            if let given = options.timeoutAction, given != action {
+                throw ValidationError(
+                    "--timeout-\(action.rawValue) contradicts --timeout-action \(given.rawValue)."
+                )
+            }
+            options.timeoutAction = action
+        }
     }
 }
