@@ -16,13 +16,16 @@ extension KVMMigrate {
                 version, CPU (libvirt's comparison) and free memory; every disk on storage the destination \
                 sees, or --copy-storage-all; disk cache modes libvirt accepts; with --cluster, the cluster's \
                 own checks. Exit status 0 when the migration would be tried, 2 when a check fails.
+
+                virsh's spellings are accepted as in migrate: --desturi URI for DEST_URI (one or the other), \
+                --migrateuri for --migrate-uri; --live and --p2p change nothing.
                 """
         )
 
         @OptionGroup(title: "Connection") var connection: ConnectionOptions
         @Argument(help: "The domain's name or UUID on the source.") var domain: String
         @Argument(help: ArgumentHelp("The destination host's libvirt URI.", valueName: "dest-uri"))
-        var destinationURI: String
+        var destinationURI: String?
         @Flag(help: "Check an offline migration (a stopped domain's definition).") var offline = false
         @Option(help: ArgumentHelp("Where the migration data would go, e.g. tcp://10.0.0.2.", valueName: "uri"))
         var migrateURI: String?
@@ -32,16 +35,41 @@ extension KVMMigrate {
         @OptionGroup(title: "Cluster") var clusterOptions: ClusterOptions
         @OptionGroup(title: "Output") var output: OutputOptions
 
-        func run() async throws {
-            let request = MigrationRequest(
+        // virsh's spellings (see the discussion), hidden from --help and merged in validate().
+        @Option(name: .customLong("desturi"), help: ArgumentHelp(visibility: .hidden))
+        var destinationURIAlias: String?
+        @Option(name: .customLong("migrateuri"), help: ArgumentHelp(visibility: .hidden))
+        var migrateURIAlias: String?
+        @Flag(name: .customLong("live"), help: ArgumentHelp(visibility: .hidden)) var live = false
+        @Flag(name: .customLong("p2p"), help: ArgumentHelp(visibility: .hidden)) var peerToPeer = false
+
+        mutating func validate() throws {
+            self.destinationURI = try VirshAliases.destination(self.destinationURI, desturi: self.destinationURIAlias)
+            self.destinationURIAlias = nil
+            self.migrateURI = try VirshAliases.merge(
+                self.migrateURI,
+                "--migrate-uri",
+                self.migrateURIAlias,
+                "--migrateuri"
+            )
+            try VirshAliases.checkLive(self.live, offline: self.offline)
+        }
+
+        /// The request the checks are about.
+        var request: MigrationRequest {
+            MigrationRequest(
                 domain: self.domain,
                 sourceURI: self.connection.sourceURI,
-                destinationURI: self.destinationURI,
+                destinationURI: self.destinationURI ?? "",
                 offline: self.offline,
                 persistent: self.offline,
                 parameters: MigrationParameters(migrationURI: self.migrateURI, destinationName: self.dname),
                 copyStorage: self.copyStorageAll
             )
+        }
+
+        func run() async throws {
+            let request = self.request
             let cluster: ClusterOperation? =
                 self.cluster || self.clusterOptions.path != nil
                 ? self.clusterOptions.operation(

@@ -15,7 +15,12 @@ extension KVMMigrate {
                 The source daemon connects to DEST_URI itself (peer to peer), so DEST_URI is the destination as \
                 the source host reaches it. Ctrl-C or SIGTERM aborts the migration: the guest keeps running on \
                 the source. See `kvmmigrate --help` for exit codes.
-                """
+
+                virsh's spellings are accepted too, so that scripts written for `virsh migrate` carry over: \
+                --desturi URI for DEST_URI (one or the other), --undefinesource for --undefine-source, --migrateuri \
+                for --migrate-uri; --live and --p2p change nothing (kvmmigrate always migrates live and peer to \
+                peer unless --offline). --dname and --auto-converge are spelt as in virsh.
+                """ + "\n\n" + VirshPolicyAliases.discussion
         )
 
         @OptionGroup(title: "Connection") var connection: ConnectionOptions
@@ -29,7 +34,7 @@ extension KVMMigrate {
                 valueName: "dest-uri"
             )
         )
-        var destinationURI: String
+        var destinationURI: String?
 
         @Flag(help: "Move the definition of a stopped domain (implies --persistent).")
         var offline = false
@@ -56,6 +61,24 @@ extension KVMMigrate {
         var compressed = false
 
         @OptionGroup(title: "Convergence policy") var policyOptions: PolicyOptions
+
+        // virsh's spellings (see the discussion), hidden from --help and merged in validate().
+        @Option(name: .customLong("desturi"), help: ArgumentHelp(visibility: .hidden))
+        var destinationURIAlias: String?
+
+        @Flag(name: .customLong("undefinesource"), help: ArgumentHelp(visibility: .hidden))
+        var undefineSourceAlias = false
+
+        @Option(name: .customLong("migrateuri"), help: ArgumentHelp(visibility: .hidden))
+        var migrateURIAlias: String?
+
+        @Flag(name: .customLong("live"), help: ArgumentHelp(visibility: .hidden))
+        var live = false
+
+        @Flag(name: .customLong("p2p"), help: ArgumentHelp(visibility: .hidden))
+        var peerToPeer = false
+
+        @OptionGroup(visibility: .hidden) var virshPolicy: VirshPolicyAliases
 
         @Flag(help: "Copy every disk the destination does not see to it (non-shared storage).")
         var copyStorageAll = false
@@ -95,7 +118,21 @@ extension KVMMigrate {
         /// Cluster mode: `--cluster`, or a cluster configuration named on the command line.
         var clusterMode: Bool { self.cluster || self.clusterOptions.path != nil || self.delegate }
 
-        func validate() throws {
+        mutating func validate() throws {
+            self.destinationURI = try VirshAliases.destination(self.destinationURI, desturi: self.destinationURIAlias)
+            self.destinationURIAlias = nil
+            self.migrateURI = try VirshAliases.merge(
+                self.migrateURI,
+                "--migrate-uri",
+                self.migrateURIAlias,
+                "--migrateuri"
+            )
+            self.undefineSource = self.undefineSource || self.undefineSourceAlias
+            try VirshAliases.checkLive(self.live, offline: self.offline)
+            if self.offline && self.virshPolicy.given {
+                throw ValidationError("--offline moves only the definition: drop the convergence options.")
+            }
+            try self.virshPolicy.merge(into: &self.policyOptions)
             // The request states its own rules; here they become usage errors (exit 64). Malformed URIs are
             // left to the run, which reports them as unreachable hosts (exit 5).
             if self.offline && self.policyOptions.changesPreset {
@@ -119,7 +156,7 @@ extension KVMMigrate {
             MigrationRequest(
                 domain: self.domain,
                 sourceURI: self.connection.sourceURI,
-                destinationURI: self.destinationURI,
+                destinationURI: self.destinationURI ?? "",
                 offline: self.offline,
                 persistent: self.persistent || self.offline,
                 undefineSource: self.undefineSource,
