@@ -1,19 +1,33 @@
 import ArgumentParser
 import Foundation
+import Libvirt
 import Logging
 
 @main
 struct KVMMigrate: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "kvmmigrate",
-        abstract: "Live-migrate KVM guests between libvirt hosts, watched to the end, safely for guest clusters.",
-        discussion: ExitCodes.help,
-        version: "0.1.0",
-        subcommands: [
-            Migrate.self, Evacuate.self, Check.self, Verify.self, Status.self, Cancel.self, ClusterGroup.self,
-            Recover.self,
-        ]
-    )
+    /// kvmmigrate's version: the one place it is written (`Fixtures/package` reads it from here).
+    static let version = "0.1.0"
+
+    /// What `--version` prints: kvmmigrate's version and that of the libvirt library it runs with, for example
+    /// `kvmmigrate 0.1.0 (libvirt 9.0.0)`.
+    ///
+    /// ArgumentParser prints `configuration.version` as it is, so the libvirt part is read into it when the
+    /// configuration is first asked for (once per process: `virGetVersion` needs no connection). ArgumentParser
+    /// keeps handling `--version` itself: anywhere on the command line, exit status 0.
+    static let versionLine = "kvmmigrate \(version) (libvirt \(libvirtLibraryVersion))"
+
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "kvmmigrate",
+            abstract: "Live-migrate KVM guests between libvirt hosts, watched to the end, safely for guest clusters.",
+            discussion: ExitCodes.help,
+            version: Self.versionLine,
+            subcommands: [
+                Migrate.self, Evacuate.self, Check.self, Verify.self, Status.self, Cancel.self, ClusterGroup.self,
+                Recover.self,
+            ]
+        )
+    }
 }
 
 /// Options shared by every subcommand that talks to a source libvirt daemon.
