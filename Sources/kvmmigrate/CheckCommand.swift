@@ -36,23 +36,14 @@ extension KVMMigrate {
         @OptionGroup(title: "Output") var output: OutputOptions
 
         // virsh's spellings (see the discussion), hidden from --help and merged in validate().
-        @Option(name: .customLong("desturi"), help: ArgumentHelp(visibility: .hidden))
-        var destinationURIAlias: String?
-        @Option(name: .customLong("migrateuri"), help: ArgumentHelp(visibility: .hidden))
-        var migrateURIAlias: String?
-        @Flag(name: .customLong("live"), help: ArgumentHelp(visibility: .hidden)) var live = false
-        @Flag(name: .customLong("p2p"), help: ArgumentHelp(visibility: .hidden)) var peerToPeer = false
+        @OptionGroup(visibility: .hidden) var virsh: VirshAliases
 
         mutating func validate() throws {
-            self.destinationURI = try VirshAliases.destination(self.destinationURI, desturi: self.destinationURIAlias)
-            self.destinationURIAlias = nil
-            self.migrateURI = try VirshAliases.merge(
-                self.migrateURI,
-                "--migrate-uri",
-                self.migrateURIAlias,
-                "--migrateuri"
+            (self.destinationURI, self.migrateURI) = try self.virsh.merged(
+                destinationURI: self.destinationURI,
+                migrateURI: self.migrateURI,
+                offline: self.offline
             )
-            try VirshAliases.checkLive(self.live, offline: self.offline)
         }
 
         /// The request the checks are about.

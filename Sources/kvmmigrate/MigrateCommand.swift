@@ -63,20 +63,10 @@ extension KVMMigrate {
         @OptionGroup(title: "Convergence policy") var policyOptions: PolicyOptions
 
         // virsh's spellings (see the discussion), hidden from --help and merged in validate().
-        @Option(name: .customLong("desturi"), help: ArgumentHelp(visibility: .hidden))
-        var destinationURIAlias: String?
-
         @Flag(name: .customLong("undefinesource"), help: ArgumentHelp(visibility: .hidden))
         var undefineSourceAlias = false
 
-        @Option(name: .customLong("migrateuri"), help: ArgumentHelp(visibility: .hidden))
-        var migrateURIAlias: String?
-
-        @Flag(name: .customLong("live"), help: ArgumentHelp(visibility: .hidden))
-        var live = false
-
-        @Flag(name: .customLong("p2p"), help: ArgumentHelp(visibility: .hidden))
-        var peerToPeer = false
+        @OptionGroup(visibility: .hidden) var virsh: VirshAliases
 
         @OptionGroup(visibility: .hidden) var virshPolicy: VirshPolicyAliases
 
@@ -119,16 +109,12 @@ extension KVMMigrate {
         var clusterMode: Bool { self.cluster || self.clusterOptions.path != nil || self.delegate }
 
         mutating func validate() throws {
-            self.destinationURI = try VirshAliases.destination(self.destinationURI, desturi: self.destinationURIAlias)
-            self.destinationURIAlias = nil
-            self.migrateURI = try VirshAliases.merge(
-                self.migrateURI,
-                "--migrate-uri",
-                self.migrateURIAlias,
-                "--migrateuri"
+            (self.destinationURI, self.migrateURI) = try self.virsh.merged(
+                destinationURI: self.destinationURI,
+                migrateURI: self.migrateURI,
+                offline: self.offline
             )
             self.undefineSource = self.undefineSource || self.undefineSourceAlias
-            try VirshAliases.checkLive(self.live, offline: self.offline)
             if self.offline && self.virshPolicy.given {
                 throw ValidationError("--offline moves only the definition: drop the convergence options.")
             }
