@@ -50,22 +50,9 @@ enum Terminal {
 }
 
 extension Format {
-    /// `text` broken at spaces into lines of at most `width` columns; a word longer than that stays whole.
+    /// `text` broken at spaces into lines of at most `width` columns (display columns, see ``Columns``); a word
+    /// longer than that stays whole.
     static func wrapped(_ text: String, width: Int) -> [String] {
-        guard text.count > width, width > 10 else { return [text] }
-        var lines: [String] = []
-        var current = ""
-        for word in text.split(separator: " ") {
-            if current.isEmpty {
-                current = String(word)
-            } else if current.count + 1 + word.count > width {
-                lines.append(current)
-                current = String(word)
-            } else {
-                current += " " + word
-            }
-        }
-        lines.append(current)
-        return lines
+        width > 10 ? Columns.wrapped(text, width: width) : [text]
     }
 }
