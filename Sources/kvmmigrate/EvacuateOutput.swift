@@ -4,10 +4,13 @@ import Migration
 import Session
 import Synchronization
 
-/// Shows an evacuation on standard error: on a terminal, one live line per migration in flight and a total line,
-/// redrawn in place under the messages; otherwise plain timestamped lines (progress every 5 s per guest).
+/// Shows an evacuation on standard error: on a terminal that can redraw, one live line per migration in flight and a
+/// total line, redrawn in place under the messages; otherwise plain timestamped lines (progress every 5 s per
+/// guest). On a terminal every line fits its width, read again when it changes.
 final class EvacuationDisplay: Sendable {
     private let style: ProgressDisplay.Style
+    private let terminal: Terminal
+    private let glyphs: Glyphs
     private let state = Mutex(State())
 
     private struct State {
@@ -16,17 +19,20 @@ final class EvacuationDisplay: Sendable {
         var moved = 0
         var notMoved = 0
         var started = ContinuousClock.now
-        /// Guests in flight, in start order, with their live text.
-        var inFlight: [(guest: String, destination: String, text: String)] = []
+        /// Guests in flight, in start order, with their live text (or their last progress).
+        var inFlight: [(guest: String, destination: String, text: String, progress: MigrationProgress?)] = []
         var lastLine: [String: ContinuousClock.Instant] = [:]
-        var drawnLines = 0
+        /// The columns of each line of the live block on the screen.
+        var drawnLines: [Int] = []
     }
 
     /// A dry run's plan is in its report: the display leaves it out.
     private let dryRun: Bool
 
-    init(quiet: Bool, dryRun: Bool) {
-        self.style = quiet ? .none : (isatty(STDERR_FILENO) == 1 ? .terminal : .lines)
+    init(quiet: Bool, dryRun: Bool, terminal: Terminal = .standardError, glyphs: Glyphs = .current) {
+        self.style = terminal.progressStyle(quiet: quiet)
+        self.terminal = terminal
+        self.glyphs = glyphs
         self.dryRun = dryRun
     }
 
@@ -34,11 +40,12 @@ final class EvacuationDisplay: Sendable {
     func message(_ text: String) {
         switch self.style {
         case .none: return
-        case .lines: ProgressDisplay.write("\(ProgressDisplay.timestamp()) \(text)\n")
+        case .lines:
+            ProgressDisplay.write(self.fitted("\(ProgressDisplay.timestamp()) \(text)") + "\n")
         case .terminal:
-            let text = Self.wrapped(text, width: max(20, (Terminal.standardErrorColumns ?? 80) - 1))
+            let text = self.fitted(text)
             self.state.withLock { state in
-                ProgressDisplay.write(Self.erase(state.drawnLines) + text + "\n" + Self.block(&state))
+                ProgressDisplay.write(self.erase(state.drawnLines) + text + "\n" + self.block(&state))
             }
         }
     }
@@ -47,31 +54,29 @@ final class EvacuationDisplay: Sendable {
     func refresh() {
         guard self.style == .terminal else { return }
         self.state.withLock { state in
-            guard state.drawnLines > 0 else { return }
-            ProgressDisplay.write(Self.erase(state.drawnLines) + Self.block(&state))
+            guard !state.drawnLines.isEmpty else { return }
+            ProgressDisplay.write(self.erase(state.drawnLines) + self.block(&state))
         }
+    }
+
+    /// A message in the characters the locale allows, on a terminal broken to its width.
+    private func fitted(_ text: String) -> String {
+        let text = self.glyphs.text(text)
+        guard let width = ProgressDisplay.usableWidth(self.terminal) else { return text }
+        return Self.wrapped(text, width: width)
     }
 
     /// Each line of `text` broken to `width` columns, its continuation lines indented two more than it.
     static func wrapped(_ text: String, width: Int) -> String {
-        text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            let indent = String(line.prefix { $0 == " " })
-            let continuation = indent + "  "
-            var lines = Format.wrapped(String(line.dropFirst(indent.count)), width: width - indent.count)
-            guard lines.count > 1 else { return String(line) }
-            let first = indent + lines.removeFirst()
-            let rest = lines.joined(separator: " ")
-            return ([first] + Format.wrapped(rest, width: width - continuation.count).map { continuation + $0 })
-                .joined(separator: "\n")
-        }.joined(separator: "\n")
+        Columns.wrapped(lines: text, width: width)
     }
 
     /// Takes the live block off the screen, before the report.
     func finish() {
         guard self.style == .terminal else { return }
         self.state.withLock { state in
-            ProgressDisplay.write(Self.erase(state.drawnLines))
-            state.drawnLines = 0
+            ProgressDisplay.write(self.erase(state.drawnLines))
+            state.drawnLines = []
             state.inFlight = []
         }
     }
@@ -88,7 +93,7 @@ final class EvacuationDisplay: Sendable {
             self.message("! \(line)")
         case .started(let placement, let bandwidth):
             self.state.withLock { state in
-                state.inFlight.append((placement.guest.name, placement.destination, "starting"))
+                state.inFlight.append((placement.guest.name, placement.destination, "starting", nil))
             }
             self.message(
                 "→ \(placement.guest.name) to \(placement.destination)"
@@ -122,10 +127,9 @@ final class EvacuationDisplay: Sendable {
         case .migrationStarted: self.update(guest, "migrating")
         case .resumingPostCopy: self.update(guest, "resuming post-copy")
         case .progress(let progress):
-            let text = ProgressDisplay.line(for: progress)
             switch self.style {
             case .none: return
-            case .terminal: self.update(guest, text)
+            case .terminal: self.update(guest, progress: progress)
             case .lines:
                 let now = ContinuousClock.now
                 let due = self.state.withLock { state in
@@ -133,7 +137,12 @@ final class EvacuationDisplay: Sendable {
                     state.lastLine[guest] = now
                     return true
                 }
-                if due { self.message("  \(guest) \(text)") }
+                guard due else { return }
+                let prefix = "\(ProgressDisplay.timestamp())   \(guest) "
+                let width = ProgressDisplay.usableWidth(self.terminal)
+                ProgressDisplay.write(
+                    ProgressDisplay.line(for: progress, prefix: prefix, width: width, glyphs: self.glyphs) + "\n"
+                )
             }
         case .policyStep(let step): self.message("  \(guest): ↳ \(Format.clock(step.elapsed)) \(step.detail)")
         case .notice(let line): self.message("  \(guest): ! \(line)")
@@ -143,38 +152,58 @@ final class EvacuationDisplay: Sendable {
         }
     }
 
-    /// Sets a guest's live text (terminal only).
-    private func update(_ guest: String, _ text: String) {
+    /// Sets a guest's live text, or its progress (terminal only).
+    private func update(_ guest: String, _ text: String = "", progress: MigrationProgress? = nil) {
         guard self.style == .terminal else { return }
         self.state.withLock { state in
             guard let index = state.inFlight.firstIndex(where: { $0.guest == guest }) else { return }
             state.inFlight[index].text = text
-            ProgressDisplay.write(Self.erase(state.drawnLines) + Self.block(&state))
+            state.inFlight[index].progress = progress
+            ProgressDisplay.write(self.erase(state.drawnLines) + self.block(&state))
         }
     }
 
-    /// The live block: a line per migration in flight and the total line, each cut to the terminal's width.
-    private static func block(_ state: inout State) -> String {
+    /// The live block: a line per migration in flight and the total line, each fitted to the terminal's width
+    /// (a line that wrapped would leave a stale copy behind at the next redraw).
+    private func block(_ state: inout State) -> String {
         guard !state.inFlight.isEmpty else {
-            state.drawnLines = 0
+            state.drawnLines = []
             return ""
         }
-        let width = max(20, (Terminal.standardErrorColumns ?? 80) - 1)
+        let width = ProgressDisplay.usableWidth(self.terminal) ?? 79
         let waiting = max(0, state.total - state.moved - state.notMoved - state.inFlight.count)
-        var lines = state.inFlight.map { "\($0.guest) → \($0.destination) \($0.text)" }
+        var lines = state.inFlight.map { guest in
+            let prefix = "\(guest.guest) → \(guest.destination) "
+            guard let progress = guest.progress else {
+                return Columns.cut(self.glyphs.text(prefix + guest.text), to: width)
+            }
+            return ProgressDisplay.line(for: progress, prefix: prefix, width: width, glyphs: self.glyphs)
+        }
         lines.append(
-            "\(state.source): \(state.moved) of \(state.total) moved, \(state.inFlight.count) in flight, "
-                + "\(waiting) waiting"
-                + (state.notMoved > 0 ? ", \(state.notMoved) not moved" : "")
-                + " │ \(Format.clock(ContinuousClock.now - state.started))"
+            Columns.cut(
+                self.glyphs.text(
+                    "\(state.source): \(state.moved) of \(state.total) moved, \(state.inFlight.count) in flight, "
+                        + "\(waiting) waiting"
+                        + (state.notMoved > 0 ? ", \(state.notMoved) not moved" : "")
+                        + " │ \(Format.clock(ContinuousClock.now - state.started))"
+                ),
+                to: width
+            )
         )
-        state.drawnLines = lines.count
-        return lines.map { String($0.prefix(width)) + "\n" }.joined()
+        state.drawnLines = lines.map { Columns.width(of: $0) }
+        return lines.map { $0 + "\n" }.joined()
     }
 
-    /// Moves up over `lines` drawn lines and clears to the end of the screen.
-    private static func erase(_ lines: Int) -> String {
-        lines > 0 ? "\u{1B}[\(lines)F\u{1B}[J" : ""
+    /// Moves up over the drawn lines (of these columns) and clears to the end of the screen. A line wider than
+    /// the terminal is now, after it narrowed, takes several rows on a terminal that reflows (see
+    /// ``ProgressDisplay/erase(_:columns:)``).
+    private func erase(_ lines: [Int]) -> String {
+        Self.erase(lines, columns: self.terminal.columns ?? 80)
+    }
+
+    static func erase(_ lines: [Int], columns: Int) -> String {
+        let rows = lines.reduce(0) { $0 + Terminal.rows($1, columns: columns) }
+        return rows > 0 ? "\u{1B}[\(rows)F\u{1B}[J" : ""
     }
 }
 

@@ -38,17 +38,6 @@ enum Format {
     }
 }
 
-/// The terminal the text goes to, when it is one.
-enum Terminal {
-    /// The width of the terminal on standard error (where reports go), or `nil` when it is not a terminal.
-    static var standardErrorColumns: Int? {
-        guard isatty(STDERR_FILENO) == 1 else { return nil }
-        var size = winsize()
-        guard ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
-        return Int(size.ws_col)
-    }
-}
-
 extension Format {
     /// `text` broken at spaces into lines of at most `width` columns (display columns, see ``Columns``); a word
     /// longer than that stays whole.

@@ -149,8 +149,14 @@ struct MigrateDocument: Encodable {
 }
 
 extension MigrationReport {
-    /// The final report for a terminal.
+    /// The final report for standard error: on a terminal, broken to its width.
     var text: String {
+        self.text(width: ProgressDisplay.usableWidth(.standardError), glyphs: .current)
+    }
+
+    /// The final report in the characters `glyphs` allows, each line at most `width` columns where it can be
+    /// broken at a space: a row's value continues under itself, the headline under its second word.
+    func text(width: Int?, glyphs: Glyphs) -> String {
         var headline: String
         switch self.outcome {
         case .completed:
@@ -197,7 +203,21 @@ extension MigrationReport {
         if let policy = self.policy { rows.append(("policy", policy.summary)) }
         rows.append(("policy steps", self.steps.isEmpty ? "none" : "\(self.steps.count)"))
         let steps = self.steps.map { "    \(Format.clock($0.elapsed)) \($0.detail)" }
-        return ([headline] + rows.map { "  \($0.0.padding(toLength: 17, withPad: " ", startingAt: 0))\($0.1)" } + steps)
+        guard let width else {
+            return glyphs.text(
+                ([headline] + rows.map { "  \($0.0.padding(toLength: 17, withPad: " ", startingAt: 0))\($0.1)" } + steps)
+                    .joined(separator: "\n")
+            )
+        }
+        let labelColumns = 19
+        let rowLines = rows.map { label, value in
+            let head = "  " + label.padding(toLength: 17, withPad: " ", startingAt: 0)
+            let lines = Format.wrapped(glyphs.text(value), width: width - labelColumns)
+            return head + lines.joined(separator: "\n" + String(repeating: " ", count: labelColumns))
+        }
+        return
+            ([Columns.wrapped(lines: glyphs.text(headline), width: width)] + rowLines
+            + steps.map { Columns.wrapped(lines: glyphs.text($0), width: width, hanging: 12) })
             .joined(separator: "\n")
     }
 }

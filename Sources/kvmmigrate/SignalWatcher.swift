@@ -3,8 +3,12 @@ import Foundation
 import Synchronization
 
 /// Turns SIGINT and SIGTERM into calls of a handler instead of ending the process, so a migration can be
-/// aborted cleanly and its report still printed.
-final class SignalWatcher {
+/// aborted cleanly and its report still printed; and SIGWINCH into a new read of the terminal's width.
+///
+/// The handler runs on a dispatch queue, never in signal context, so it may do anything.
+/// `@unchecked Sendable`: its one stored property is set in `init` and never changed, and dispatch sources may be
+/// cancelled from any thread.
+final class SignalWatcher: @unchecked Sendable {
     private let sources: [any DispatchSourceSignal]
 
     init(signals: [Int32] = [SIGINT, SIGTERM], handler: @escaping @Sendable (Int32) -> Void) {
@@ -29,6 +33,7 @@ final class SignalWatcher {
         switch number {
         case SIGINT: "SIGINT"
         case SIGTERM: "SIGTERM"
+        case SIGWINCH: "SIGWINCH"
         default: "signal \(number)"
         }
     }

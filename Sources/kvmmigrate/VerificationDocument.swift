@@ -66,7 +66,7 @@ struct VerificationDocument: Encodable {
             let failing = before.filter { $0.outcome != .pass }
             lines.append("Before repairing:")
             for check in failing {
-                lines.append(Self.line(check, subject: true, indent: "  ", width: Terminal.standardErrorColumns))
+                lines.append(Self.line(check, subject: true, indent: "  ", width: Terminal.standardError.columns))
             }
         }
         if !self.report.repairs.isEmpty {
@@ -75,7 +75,7 @@ struct VerificationDocument: Encodable {
             lines.append("After repairing:")
         }
         // On a terminal, long details wrap under themselves.
-        let width = Terminal.standardErrorColumns
+        let width = Terminal.standardError.columns
         for (subject, checks) in self.report.grouped {
             lines.append(subject.description)
             for check in checks { lines.append(Self.line(check, subject: false, indent: "  ", width: width)) }
@@ -91,7 +91,7 @@ struct VerificationDocument: Encodable {
         let summary =
             "Verified where it runs now (kvmmigrate verify): \(counts[.pass] ?? 0) passed, "
             + "\(counts[.warn] ?? 0) warned, \(counts[.fail] ?? 0) failed"
-        let width = Terminal.standardErrorColumns
+        let width = Terminal.standardError.columns
         return ([summary] + notPassing.map { Self.line($0, subject: true, indent: "  ", width: width) })
             .joined(separator: "\n")
     }
@@ -111,8 +111,9 @@ struct VerificationDocument: Encodable {
         let name = check.name.padding(toLength: max(16, check.name.count), withPad: " ", startingAt: 0)
         let head = indent + "\(mark)  " + (subject ? "\(check.subject): " : "") + "\(name)  "
         guard let width else { return head + check.detail }
-        let lines = Format.wrapped(check.detail, width: width - head.count)
-        return head + lines.joined(separator: "\n" + String(repeating: " ", count: head.count))
+        let headColumns = Columns.width(of: head)
+        let lines = Format.wrapped(check.detail, width: width - headColumns)
+        return head + lines.joined(separator: "\n" + String(repeating: " ", count: headColumns))
     }
 
     var summary: String {
