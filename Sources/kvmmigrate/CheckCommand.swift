@@ -87,23 +87,63 @@ enum CheckReport {
         if json {
             print(JSONOutput.encode(CheckDocument(wouldMigrate: wouldMigrate, results: results)))
         }
-        ProgressDisplay.write(Self.table(results, wouldMigrate: wouldMigrate) + "\n")
+        let table = Self.table(
+            results,
+            wouldMigrate: wouldMigrate,
+            width: ProgressDisplay.usableWidth(.standardError),
+            glyphs: .current
+        )
+        ProgressDisplay.write(table + "\n")
         if !wouldMigrate { throw ExitCode.refused }
     }
 
-    static func table(_ results: [CheckResult], wouldMigrate: Bool) -> String {
-        let width = (results.map(\.name.count).max() ?? 0) + 2
-        var lines = results.map { result in
-            result.status.rawValue.uppercased().padding(toLength: 6, withPad: " ", startingAt: 0)
-                + result.name.padding(toLength: width, withPad: " ", startingAt: 0) + result.detail
+    /// One row per check: its status, its name and why, each column as wide as its longest entry (`SKIPPED`
+    /// whole). With a `width`, no line is wider: a detail continues under itself, or on lines of its own under
+    /// the name when the name leaves it too little room; words longer than a line are broken.
+    static func table(
+        _ results: [CheckResult],
+        wouldMigrate: Bool,
+        width: Int? = nil,
+        glyphs: Glyphs = Glyphs(unicode: true)
+    ) -> String {
+        let labels = results.map { $0.status.rawValue.uppercased() }
+        let names = results.map { glyphs.text($0.name) }
+        let statusColumns = (labels.map { Columns.width(of: $0) }.max() ?? 0) + 2
+        let nameColumns = (names.map { Columns.width(of: $0) }.max() ?? 0) + 2
+        var lines: [String] = []
+        for (index, result) in results.enumerated() {
+            let head = Self.padded(labels[index], to: statusColumns) + Self.padded(names[index], to: nameColumns)
+            let detail = glyphs.text(result.detail)
+            guard let width else {
+                lines.append(head + detail)
+                continue
+            }
+            let room = width - statusColumns - nameColumns
+            if room >= 20 {
+                let wrapped = Columns.wrapped(detail, width: room, breakingWords: true)
+                lines.append(head + wrapped[0])
+                lines += wrapped.dropFirst().map { String(repeating: " ", count: statusColumns + nameColumns) + $0 }
+            } else {
+                // A name too long to leave room beside it: the row as far as it fits, the detail under it.
+                let indent = min(statusColumns + 2, max(0, width / 2))
+                lines += Columns.wrapped(head.trimmingCharacters(in: .whitespaces), width: width, breakingWords: true)
+                lines += Columns.wrapped(detail, width: width - indent, breakingWords: true).map {
+                    String(repeating: " ", count: indent) + $0
+                }
+            }
         }
         let failed = results.filter { $0.status == .fail }.count
-        lines.append(
+        let verdict =
             wouldMigrate
-                ? "The migration would be tried."
-                : "The migration would be refused (\(failed) check\(failed == 1 ? "" : "s") failed)."
-        )
+            ? "The migration would be tried."
+            : "The migration would be refused (\(failed) check\(failed == 1 ? "" : "s") failed)."
+        lines += width.map { Columns.wrapped(verdict, width: $0, breakingWords: true) } ?? [verdict]
         return lines.joined(separator: "\n")
+    }
+
+    /// `text` followed by spaces up to `columns` display columns.
+    private static func padded(_ text: String, to columns: Int) -> String {
+        text + String(repeating: " ", count: max(0, columns - Columns.width(of: text)))
     }
 }
 
