@@ -74,7 +74,7 @@ extension KVMMigrate.ClusterGroup {
         func run() async throws {
             let configuration = try self.cluster.load(json: self.output.json, command: "cluster prepare")
             defer { configuration.ssh.closeSharedConnections() }
-            let display = ProgressDisplay(domain: self.domain, quiet: self.output.quiet)
+            let display = ProgressDisplay(domain: self.domain, quiet: self.output.quiet, verbose: self.output.verbose)
             let operation = self.cluster.operation(configuration, output: self.output, display: display)
             let report: ClusterOperation.Report
             do {
@@ -117,7 +117,7 @@ extension KVMMigrate.ClusterGroup {
         func run() async throws {
             let configuration = try self.cluster.load(json: self.output.json, command: "cluster restore")
             defer { configuration.ssh.closeSharedConnections() }
-            let display = ProgressDisplay(domain: self.domain, quiet: self.output.quiet)
+            let display = ProgressDisplay(domain: self.domain, quiet: self.output.quiet, verbose: self.output.verbose)
             let operation = self.cluster.operation(configuration, output: self.output, display: display)
             let report: ClusterOperation.Report
             do { report = try await operation.restoreByHand(domain: self.domain, hostName: self.host) } catch {

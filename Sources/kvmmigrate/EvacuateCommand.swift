@@ -135,7 +135,7 @@ extension KVMMigrate {
                 ),
                 environment: self.environment(configuration: configuration, logger: logger)
             )
-            let display = EvacuationDisplay(quiet: self.output.quiet, dryRun: self.dryRun)
+            let display = EvacuationDisplay(quiet: self.output.quiet, verbose: self.output.verbose, dryRun: self.dryRun)
             let watcher = SignalWatcher { number in
                 let name = SignalWatcher.name(number)
                 display.message(

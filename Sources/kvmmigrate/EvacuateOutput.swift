@@ -6,7 +6,7 @@ import Synchronization
 
 /// Shows an evacuation on standard error: on a terminal that can redraw, one live line per migration in flight and a
 /// total line, redrawn in place under the messages; otherwise plain timestamped lines (progress every 5 s per
-/// guest). On a terminal every line fits its width, read again when it changes.
+/// guest, with --verbose). On a terminal every line fits its width, read again when it changes.
 final class EvacuationDisplay: Sendable {
     private let style: ProgressDisplay.Style
     private let terminal: Terminal
@@ -29,8 +29,14 @@ final class EvacuationDisplay: Sendable {
     /// A dry run's plan is in its report: the display leaves it out.
     private let dryRun: Bool
 
-    init(quiet: Bool, dryRun: Bool, terminal: Terminal = .standardError, glyphs: Glyphs = .current) {
-        self.style = terminal.progressStyle(quiet: quiet)
+    init(
+        quiet: Bool,
+        verbose: Bool = true,
+        dryRun: Bool,
+        terminal: Terminal = .standardError,
+        glyphs: Glyphs = .current
+    ) {
+        self.style = terminal.progressStyle(quiet: quiet, verbose: verbose)
         self.terminal = terminal
         self.glyphs = glyphs
         self.dryRun = dryRun
@@ -40,7 +46,7 @@ final class EvacuationDisplay: Sendable {
     func message(_ text: String) {
         switch self.style {
         case .none: return
-        case .lines:
+        case .lines, .messages:
             ProgressDisplay.write(self.fitted("\(ProgressDisplay.timestamp()) \(text)") + "\n")
         case .terminal:
             let text = self.fitted(text)
@@ -121,14 +127,14 @@ final class EvacuationDisplay: Sendable {
         switch event {
         case .preparingCluster: self.update(guest, "preparing the guest cluster")
         case .cluster(let event):
-            if event.failed || event.warning || self.style == .lines {
+            if event.failed || event.warning || self.style == .lines || self.style == .messages {
                 self.message("  \(guest): \(event.line)")
             }
         case .migrationStarted: self.update(guest, "migrating")
         case .resumingPostCopy: self.update(guest, "resuming post-copy")
         case .progress(let progress):
             switch self.style {
-            case .none: return
+            case .none, .messages: return
             case .terminal: self.update(guest, progress: progress)
             case .lines:
                 let now = ContinuousClock.now

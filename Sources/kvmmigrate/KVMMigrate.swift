@@ -47,12 +47,42 @@ struct OutputOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Show no progress.")
     var quiet = false
 
-    @Flag(name: .shortAndLong, help: "Log what is done, for debugging.")
+    /// As virsh's `--verbose`: progress. On a terminal progress is shown anyway; elsewhere only with this flag.
+    @Flag(
+        name: .shortAndLong,
+        help: "Show progress, as virsh --verbose does: also when standard error is not a terminal (timestamped lines)."
+    )
     var verbose = false
+
+    @Option(
+        name: .customLong("log-level"),
+        help: ArgumentHelp(
+            "Log messages of this level and above on standard error: trace, debug, info, notice, warning, error "
+                + "or critical.",
+            valueName: "level"
+        ),
+        transform: Self.logLevel(named:)
+    )
+    var logLevel: Logger.Level = .warning
+
+    /// A logging level by swift-log's name; any other name is refused on one line that lists them.
+    static func logLevel(named name: String) throws -> Logger.Level {
+        guard let level = Logger.Level(rawValue: name.lowercased()) else {
+            let names = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ValidationError("use one of \(names)")
+        }
+        return level
+    }
+
+    func validate() throws {
+        if self.quiet && self.verbose {
+            throw ValidationError("--quiet shows no progress and --verbose shows it: give one of them.")
+        }
+    }
 
     func makeLogger() -> Logger {
         var logger = Logger(label: "kvmmigrate") { label in StreamLogHandler.standardError(label: label) }
-        logger.logLevel = self.verbose ? .debug : .warning
+        logger.logLevel = self.logLevel
         return logger
     }
 }

@@ -187,7 +187,11 @@ extension KVMMigrate {
                 try await CheckReport.run(session, json: self.output.json)
                 return
             }
-            let display = ProgressDisplay(domain: request.domain, quiet: self.output.quiet)
+            let display = ProgressDisplay(
+                domain: request.domain,
+                quiet: self.output.quiet,
+                verbose: self.output.verbose
+            )
             let watcher = SignalWatcher { number in
                 display.message(Self.message(for: session.requestAbort(reason: SignalWatcher.name(number)), number))
             }

@@ -6,9 +6,11 @@ import Synchronization
 
 /// Shows migration progress on standard error: one live line redrawn in place on a terminal that can do it, or
 /// plain timestamped lines at an interval when standard error is a file, a pipe or a dumb terminal
-/// (``Terminal/Kind``). On a terminal every line fits its width, read again when it changes.
+/// (``Terminal/Kind``), whose progress lines only `--verbose` adds, as in virsh (messages are written either
+/// way). On a terminal every line fits its width, read again when it changes.
 final class ProgressDisplay: Sendable {
-    enum Style { case terminal, lines, none }
+    /// `messages` is `lines` without the progress lines.
+    enum Style { case terminal, lines, messages, none }
 
     private let style: Style
     private let domain: String
@@ -27,6 +29,7 @@ final class ProgressDisplay: Sendable {
     init(
         domain: String,
         quiet: Bool,
+        verbose: Bool = true,
         lineInterval: Duration = .seconds(2),
         terminal: Terminal = .standardError,
         glyphs: Glyphs = .current
@@ -35,7 +38,7 @@ final class ProgressDisplay: Sendable {
         self.lineInterval = lineInterval
         self.terminal = terminal
         self.glyphs = glyphs
-        self.style = terminal.progressStyle(quiet: quiet)
+        self.style = terminal.progressStyle(quiet: quiet, verbose: verbose)
     }
 
     /// The one-line summary of an observation.
@@ -76,7 +79,7 @@ final class ProgressDisplay: Sendable {
 
     func show(_ progress: MigrationProgress) {
         switch self.style {
-        case .none:
+        case .none, .messages:
             return
         case .terminal:
             let text = Self.line(
@@ -114,7 +117,7 @@ final class ProgressDisplay: Sendable {
     /// A message of its own line, clearing the live line first; on a terminal broken to its width.
     func message(_ text: String) {
         guard self.style != .none else { return }
-        var text = self.glyphs.text(self.style == .lines ? "\(Self.timestamp()) \(text)" : text)
+        var text = self.glyphs.text(self.style != .terminal ? "\(Self.timestamp()) \(text)" : text)
         if let width = Self.usableWidth(self.terminal) { text = Columns.wrapped(lines: text, width: width) }
         self.state.withLock { state in
             Self.write((state.drawnColumns.map { self.erase($0) } ?? "") + text + "\n")

@@ -19,7 +19,7 @@ extension KVMMigrate {
         func run() async throws {
             let configuration = try self.cluster.load(json: self.output.json, command: "recover")
             defer { configuration.ssh.closeSharedConnections() }
-            let display = ProgressDisplay(domain: "recover", quiet: self.output.quiet)
+            let display = ProgressDisplay(domain: "recover", quiet: self.output.quiet, verbose: self.output.verbose)
             let operation = self.cluster.operation(configuration, output: self.output, display: display)
             let reports: [ClusterOperation.Report]
             do { reports = try await operation.recover() } catch {

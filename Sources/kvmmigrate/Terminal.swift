@@ -56,10 +56,17 @@ final class Terminal: Sendable {
         return columns > 0 ? columns : nil
     }
 
-    /// How progress is shown here: redrawn in place on a capable terminal, as lines otherwise.
-    func progressStyle(quiet: Bool) -> ProgressDisplay.Style {
+    /// How progress is shown here: nothing with `--quiet`; redrawn in place on a capable terminal; otherwise
+    /// timestamped lines, whose progress lines only `--verbose` adds (as virsh), messages either way.
+    func progressStyle(quiet: Bool, verbose: Bool) -> ProgressDisplay.Style {
+        Self.progressStyle(kind: self.kind, quiet: quiet, verbose: verbose)
+    }
+
+    /// How progress is shown on a terminal of `kind`, with `--quiet` and `--verbose` as given.
+    static func progressStyle(kind: Kind, quiet: Bool, verbose: Bool) -> ProgressDisplay.Style {
         if quiet { return .none }
-        return self.kind == .capable ? .terminal : .lines
+        if kind == .capable { return .terminal }
+        return verbose ? .lines : .messages
     }
 
     /// The rows a line of `lineColumns` takes on a terminal `columns` wide (at least one).

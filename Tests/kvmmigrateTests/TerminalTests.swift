@@ -25,8 +25,9 @@ import Testing
         let terminal = Terminal(fileDescriptor: descriptor, environment: ["TERM": "xterm"])
         #expect(terminal.kind == .notATerminal)
         #expect(terminal.columns == nil)
-        #expect(terminal.progressStyle(quiet: false) == .lines)
-        #expect(terminal.progressStyle(quiet: true) == .none)
+        #expect(terminal.progressStyle(quiet: false, verbose: true) == .lines)
+        #expect(terminal.progressStyle(quiet: false, verbose: false) == .messages)
+        #expect(terminal.progressStyle(quiet: true, verbose: false) == .none)
     }
 
     @Test func aLiveLineIsErasedOverEveryRowItTakesAfterTheTerminalNarrowed() {
