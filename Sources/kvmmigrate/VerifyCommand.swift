@@ -72,9 +72,6 @@ extension KVMMigrate {
                     throw ValidationError("--cf-timeout must be 1 to 299 seconds (300 and more is a migration's).")
                 }
             }
-            for uri in self.connect where !uri.contains(":") {
-                throw ValidationError("--connect '\(uri)' is not a libvirt URI (e.g. qemu+tcp://host/system).")
-            }
         }
 
         func run() async throws {

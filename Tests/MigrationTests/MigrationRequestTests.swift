@@ -41,19 +41,19 @@ import Testing
         try self.request { $0.sourceURI = "qemu:///system" }.validate()
     }
 
-    @Test(arguments: [
-        ("10.77.0.2", MigrationError.Code.invalidURI),
-        ("qemu+tcp//10.77.0.2/system", .invalidURI),
-        ("", .invalidURI),
-        ("qemu+tcp://10.77.0.1/system", .sameHost),
-    ])
-    func badDestinationsAreRefusedBeforeAnyHostIsAsked(destination: String, code: MigrationError.Code) {
+    @Test func theSourceAsDestinationIsRefusedBeforeAnyHostIsAsked() {
         let error = #expect(throws: MigrationError.self) {
-            try self.request { $0.destinationURI = destination }.validate()
+            try self.request { $0.destinationURI = "qemu+tcp://10.77.0.1/system" }.validate()
         }
-        #expect(error?.code == code)
+        #expect(error?.code == .sameHost)
         #expect(error?.code.isRefusal == true)
         #expect(error?.message.contains("\n") == false)
+    }
+
+    /// libvirt decides what a URI is (a libvirt.conf alias such as `hostb` is one): no check of our own.
+    @Test(arguments: ["hostb", "qemu+tcp//10.77.0.2/system", "test:///default"])
+    func libvirtURIsAreLeftToLibvirt(destination: String) throws {
+        try self.request { $0.destinationURI = destination }.validate()
     }
 
     @Test func contradictoryOptionsAreRefused() {
