@@ -4,6 +4,14 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+/// libvirt's default authentication callback (prompts on the terminal for SASL credentials, and answers polkit's
+/// questions). A global C variable: read here so that Swift does not see a mutable global.
+static inline virConnectAuthPtr
+clibvirt_default_auth(void)
+{
+    return virConnectAuthPtrDefault;
+}
+
 // VIR_DOMAIN_EVENT_CALLBACK() is a function-like macro Swift cannot import. Doing the cast here
 // keeps each callback's real signature type-checked on the Swift side.
 

@@ -14,14 +14,28 @@ public final class Connection: @unchecked Sendable {
 
     /// Opens a connection to the hypervisor at `uri`.
     ///
-    /// The call blocks while the connection is made (for a remote URI, a TCP or ssh handshake).
-    /// The corresponding C functions are `virConnectOpen` and `virConnectOpenReadOnly`.
+    /// The call blocks while the connection is made (for a remote URI, a TCP or ssh handshake). When standard input
+    /// is a terminal, libvirt's default authentication callback asks there for what SASL or polkit needs; otherwise
+    /// no callback is given, so a daemon that needs credentials fails the call at once instead of waiting for input.
+    /// The corresponding C function is `virConnectOpenAuth` (with `virConnectAuthPtrDefault`, and `VIR_CONNECT_RO`
+    /// when `readOnly`).
     ///
-    /// - Throws: ``LibvirtError`` if the URI is malformed or the daemon cannot be reached.
+    /// - Throws: ``LibvirtError`` if libvirt cannot use the URI, the daemon cannot be reached, or authentication
+    ///   fails (`VIR_ERR_AUTH_FAILED`, among others).
     public init(uri: String, readOnly: Bool = false) throws(LibvirtError) {
         LibvirtRuntime.initialized
-        let pointer = readOnly ? virConnectOpenReadOnly(uri) : virConnectOpen(uri)
-        self.pointer = try check(pointer, readOnly ? "virConnectOpenReadOnly" : "virConnectOpen")
+        let auth = isatty(STDIN_FILENO) == 1 ? clibvirt_default_auth() : nil
+        let flags = readOnly ? UInt32(VIR_CONNECT_RO.rawValue) : 0
+        do {
+            self.pointer = try check(virConnectOpenAuth(uri, auth, flags), "virConnectOpenAuth")
+        } catch  where error.code == .authenticationFailed && auth == nil {
+            // Say why nobody was asked: the message stays one line.
+            var error = error
+            error.message +=
+                " (no terminal to ask for credentials: run from a terminal, or put them in libvirt's "
+                + "auth.conf)"
+            throw error
+        }
         self.uri = uri
     }
 

@@ -35,7 +35,7 @@ import Testing
             Issue.record("connecting to a driver that does not exist succeeded")
         } catch {
             // The error was read on the thread that failed, and its type survived the hop.
-            #expect(error.function == "virConnectOpen")
+            #expect(error.function == "virConnectOpenAuth")
             #expect(!error.message.isEmpty)
         }
     }

@@ -15,7 +15,7 @@ import Testing
 
     @Test func malformedURIFailsToConnect() {
         let error = #expect(throws: LibvirtError.self) { try Connection(uri: "nosuchdriver:///x") }
-        #expect(error?.function == "virConnectOpen")
+        #expect(error?.function == "virConnectOpenAuth")
         #expect(error?.message.isEmpty == false)
     }
 
