@@ -48,6 +48,9 @@ public struct ConvergencePolicy: Sendable, Hashable {
     public var allowPostCopy: Bool
     /// The time allowed per GiB of guest memory before the ``timeoutAction``; `nil` for no limit.
     public var completionTimeoutPerGiB: Duration?
+    /// The time allowed before the ``timeoutAction`` whatever the guest's size (virsh's `--timeout`); it takes the
+    /// place of ``completionTimeoutPerGiB`` when set.
+    public var completionTimeoutTotal: Duration? = nil
     public var timeoutAction: TimeoutAction
     /// How many stalled memory passes in a row make one step.
     public var stalledPassesPerStep: Int
@@ -120,6 +123,7 @@ public struct ConvergencePolicy: Sendable, Hashable {
 
     /// The completion time for a guest of `memoryBytes`, or `nil` for no limit.
     public func completionTimeout(memoryBytes: UInt64) -> Duration? {
+        if let total = self.completionTimeoutTotal { return total }
         guard let perGiB = self.completionTimeoutPerGiB else { return nil }
         let gibibytes = Double(memoryBytes) / Double(1 << 30)
         let milliseconds = Double(perGiB / .milliseconds(1)) * gibibytes
@@ -160,7 +164,8 @@ public struct ConvergencePolicy: Sendable, Hashable {
         if self.autoConverge { rungs.append("auto-converge") }
         if self.allowPostCopy { rungs.append("post-copy") }
         let timeout =
-            self.completionTimeoutPerGiB.map {
+            self.completionTimeoutTotal.map { "\(self.timeoutAction.rawValue) after \($0.wholeMilliseconds / 1000) s" }
+            ?? self.completionTimeoutPerGiB.map {
                 "\(self.timeoutAction.rawValue) after \($0.wholeMilliseconds / 1000) s/GiB"
             } ?? "no time limit"
         return "\(self.preset?.rawValue ?? "custom"): " + rungs.joined(separator: ", then ") + "; " + timeout

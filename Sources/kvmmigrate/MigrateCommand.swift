@@ -19,7 +19,8 @@ extension KVMMigrate {
                 virsh's spellings are accepted too, so that scripts written for `virsh migrate` carry over: \
                 --desturi URI for DEST_URI (one or the other), --undefinesource for --undefine-source, --migrateuri \
                 for --migrate-uri; --live and --p2p change nothing (kvmmigrate always migrates live and peer to \
-                peer unless --offline). --dname and --auto-converge are spelt as in virsh.
+                peer unless --offline); --comp-methods xbzrle for --compressed (kvmmigrate offers no other method). \
+                --dname, --auto-converge and --listen-address are spelt as in virsh.
                 """ + "\n\n" + VirshPolicyAliases.discussion
         )
 
@@ -59,6 +60,18 @@ extension KVMMigrate {
 
         @Flag(help: "Compress the migration data (XBZRLE).")
         var compressed = false
+
+        /// virsh's `--comp-methods`: only `xbzrle`, which is `--compressed`.
+        @Option(name: .customLong("comp-methods"), help: ArgumentHelp(visibility: .hidden))
+        var compressionMethods: String?
+
+        @Option(
+            help: ArgumentHelp(
+                "The address the destination listens on for the migration data (an IP address of the destination).",
+                valueName: "address"
+            )
+        )
+        var listenAddress: String?
 
         @OptionGroup(title: "Convergence policy") var policyOptions: PolicyOptions
 
@@ -115,6 +128,13 @@ extension KVMMigrate {
                 offline: self.offline
             )
             self.undefineSource = self.undefineSource || self.undefineSourceAlias
+            if let methods = self.compressionMethods {
+                try Self.checkCompressionMethods(methods)
+                self.compressed = true
+            }
+            if let address = self.listenAddress, address.isEmpty || address.contains(where: \.isWhitespace) {
+                throw ValidationError("--listen-address takes an IP address of the destination, not '\(address)'.")
+            }
             if self.offline && self.virshPolicy.given {
                 throw ValidationError("--offline moves only the definition: drop the convergence options.")
             }
@@ -138,6 +158,18 @@ extension KVMMigrate {
             }
         }
 
+        /// virsh's `--comp-methods` list: kvmmigrate offers XBZRLE (`--compressed`) and no other method.
+        static func checkCompressionMethods(_ text: String) throws(ValidationError) {
+            let methods = text.split(separator: ",", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces).lowercased()
+            }
+            guard methods.allSatisfy({ $0 == "xbzrle" }) else {
+                throw ValidationError(
+                    "--comp-methods '\(text)': kvmmigrate compresses with xbzrle only (--compressed); mt is not offered."
+                )
+            }
+        }
+
         func request(policy: ConvergencePolicy) -> MigrationRequest {
             MigrationRequest(
                 domain: self.domain,
@@ -154,7 +186,8 @@ extension KVMMigrate {
                     // The cap stands for the link: it holds in post-copy too.
                     bandwidthMiBPerSecond: self.bandwidth,
                     postCopyBandwidthMiBPerSecond: policy.needsPostCopy ? self.bandwidth : nil,
-                    parallelConnections: self.parallel
+                    parallelConnections: self.parallel,
+                    listenAddress: self.listenAddress
                 ),
                 copyStorage: self.copyStorageAll
             )

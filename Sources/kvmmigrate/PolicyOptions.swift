@@ -50,10 +50,18 @@ struct PolicyOptions: ParsableArguments {
     )
     var timeoutAction: ConvergencePolicy.TimeoutAction?
 
+    /// virsh's `--timeout N`: seconds the whole migration may take before the timeout action (suspend unless
+    /// `--timeout-action` or virsh's `--timeout-postcopy` says otherwise), in place of `--completion-timeout`.
+    @Option(name: .customLong("timeout"), help: ArgumentHelp(visibility: .hidden))
+    var totalTimeout: UInt64?
+
+    /// The longest `--timeout` taken: a week.
+    static let totalTimeoutRange: ClosedRange<UInt64> = 1...604_800
+
     /// Whether any knob beyond the preset was given.
     var changesPreset: Bool {
         self.maxDowntime != nil || self.downtimeSteps != nil || self.autoConverge != nil || self.allowPostcopy != nil
-            || self.completionTimeout != nil || self.timeoutAction != nil
+            || self.completionTimeout != nil || self.timeoutAction != nil || self.totalTimeout != nil
     }
 
     /// The preset with the knobs applied.
@@ -73,6 +81,21 @@ struct PolicyOptions: ParsableArguments {
             policy.completionTimeoutPerGiB = seconds == 0 ? nil : .seconds(Int64(clamping: seconds))
         }
         if let action = self.timeoutAction { policy.timeoutAction = action }
+        if let seconds = self.totalTimeout {
+            guard Self.totalTimeoutRange.contains(seconds) else {
+                throw ValidationError(
+                    "--timeout takes whole seconds from \(Self.totalTimeoutRange.lowerBound) to "
+                        + "\(Self.totalTimeoutRange.upperBound), not \(seconds)."
+                )
+            }
+            if self.completionTimeout != nil {
+                throw ValidationError("--timeout and --completion-timeout both set the time allowed: give one.")
+            }
+            policy.completionTimeoutTotal = .seconds(Int64(seconds))
+            policy.completionTimeoutPerGiB = nil
+            // virsh suspends the guest when --timeout runs out unless told otherwise.
+            policy.timeoutAction = self.timeoutAction ?? .suspend
+        }
         if self.changesPreset { policy.preset = nil }
         return policy
     }
@@ -102,9 +125,6 @@ struct VirshPolicyAliases: ParsableArguments {
     @Flag(name: .customLong("postcopy-after-precopy"), help: ArgumentHelp(visibility: .hidden))
     var postcopyAfterPrecopy = false
 
-    @Option(name: .customLong("timeout"), help: ArgumentHelp(visibility: .hidden))
-    var timeout: String?
-
     @Flag(name: .customLong("timeout-suspend"), help: ArgumentHelp(visibility: .hidden))
     var timeoutSuspend = false
 
@@ -115,23 +135,19 @@ struct VirshPolicyAliases: ParsableArguments {
     static let discussion = """
         virsh's policy spellings are accepted: --postcopy as --allow-postcopy (post-copy is a rung of the ladder; \
         kvmmigrate starts it when the earlier rungs do not help); --postcopy-after-precopy as --policy fastest \
-        (post-copy as soon as a memory pass stalls); --timeout-suspend and --timeout-postcopy as --timeout-action \
-        suspend / postcopy. --timeout N is refused: kvmmigrate's time limit is --completion-timeout, in seconds \
-        per GiB of guest memory.
+        (post-copy as soon as a memory pass stalls); --timeout N: the whole migration may take N seconds (1 to \
+        604800) before the timeout action, in place of --completion-timeout's seconds per GiB of guest memory; \
+        the action is suspend, as in virsh, unless --timeout-postcopy (or --timeout-action); --timeout-suspend \
+        and --timeout-postcopy as --timeout-action suspend / postcopy.
         """
 
     /// Whether any of these spellings was given.
     var given: Bool {
-        self.postcopy || self.postcopyAfterPrecopy || self.timeout != nil || self.timeoutSuspend || self.timeoutPostcopy
+        self.postcopy || self.postcopyAfterPrecopy || self.timeoutSuspend || self.timeoutPostcopy
     }
 
     /// Applies the aliases to `options`; an alias and kvmmigrate's own spelling that disagree are refused.
     func merge(into options: inout PolicyOptions) throws(ValidationError) {
-        if self.timeout != nil {
-            throw ValidationError(
-                "--timeout is virsh's; kvmmigrate's time limit is --completion-timeout, in seconds per GiB of memory."
-            )
-        }
         if self.postcopy || self.postcopyAfterPrecopy {
             if options.allowPostcopy == false {
                 let alias = self.postcopy ? "--postcopy" : "--postcopy-after-precopy"

@@ -44,6 +44,8 @@ import Testing
             ["d", dest, "--allow-postcopy", "--policy", "fastest"]
         ),
         (["d", dest, "--postcopy-after-precopy", "--policy", "fastest"], ["d", dest, "--policy", "fastest"]),
+        (["d", dest, "--comp-methods", "xbzrle"], ["d", dest, "--compressed"]),
+        (["d", dest, "--comp-methods", "xbzrle", "--compressed"], ["d", dest, "--compressed"]),
         (["d", dest, "--timeout-suspend"], ["d", dest, "--timeout-action", "suspend"]),
         (["d", dest, "--timeout-postcopy"], ["d", dest, "--timeout-action", "postcopy"]),
         (
@@ -59,6 +61,13 @@ import Testing
         #expect(aliased.policy == expected.policy)
         #expect(aliased.flags == expected.flags)
         #expect(aliased.undefineSource == expected.undefineSource)
+        #expect(aliased.compressed == expected.compressed)
+    }
+
+    @Test func listenAddressReachesTheMigrationParameters() throws {
+        let request = try self.request(["d", Self.dest, "--listen-address", "192.0.2.7"])
+        #expect(request.parameters.listenAddress == "192.0.2.7")
+        #expect(try self.request(["d", Self.dest]).parameters.listenAddress == nil)
     }
 
     @Test func aliasesReachTheRequest() throws {
@@ -96,8 +105,17 @@ import Testing
         ["migrate", "d", dest, "--postcopy-after-precopy", "--policy", "balanced"],
         ["migrate", "d", dest, "--postcopy-after-precopy", "--offline"],
         ["migrate", "d", dest, "--postcopy", "--offline"],
-        ["migrate", "d", dest, "--timeout", "60"],
-        ["migrate", "d", dest, "--timeout", "60", "--timeout-suspend"],
+        ["migrate", "d", dest, "--comp-methods", "mt"],
+        ["migrate", "d", dest, "--comp-methods", "xbzrle,zstd"],
+        ["migrate", "d", dest, "--comp-methods", ""],
+        ["migrate", "d", dest, "--listen-address", ""],
+        ["migrate", "d", dest, "--listen-address", "10.0.0.2 -x"],
+        ["migrate", "d", dest, "--timeout", "0"],
+        ["migrate", "d", dest, "--timeout", "604801"],
+        ["migrate", "d", dest, "--timeout", "-5"],
+        ["migrate", "d", dest, "--timeout", "18446744073709551616"],
+        ["migrate", "d", dest, "--timeout", "60", "--completion-timeout", "100"],
+        ["migrate", "d", dest, "--timeout", "60", "--timeout-suspend", "--timeout-postcopy"],
         ["migrate", "d", dest, "--timeout-suspend", "--timeout-postcopy"],
         ["migrate", "d", dest, "--timeout-suspend", "--timeout-action", "abort"],
         ["check", "d", dest, "--desturi", dest],
@@ -110,13 +128,21 @@ import Testing
         #expect(!message.contains("\n"), "\(message)")
     }
 
-    @Test func timeoutNamesKVMMigratesOwnOption() {
-        do {
-            _ = try KVMMigrate.parseAsRoot(["migrate", "d", Self.dest, "--timeout", "60"])
-            Issue.record("--timeout parsed")
-        } catch {
-            #expect(KVMMigrate.message(for: error).contains("--completion-timeout"))
-        }
+    @Test func timeoutIsTheWholeMigrationsLimitAndSuspendsAsInVirsh() throws {
+        let policy = try self.request(["d", Self.dest, "--timeout", "60"]).policy
+        #expect(policy.completionTimeoutTotal == .seconds(60))
+        #expect(policy.completionTimeoutPerGiB == nil)
+        #expect(policy.timeoutAction == .suspend)
+        #expect(policy.preset == nil)
+        // The same limit whatever the guest's size.
+        #expect(policy.completionTimeout(memoryBytes: 1 << 30) == .seconds(60))
+        #expect(policy.completionTimeout(memoryBytes: 64 << 30) == .seconds(60))
+        #expect(try self.request(["d", Self.dest, "--timeout", "60", "--timeout-suspend"]).policy == policy)
+        let postcopy = try self.request(["d", Self.dest, "--timeout", "60", "--timeout-postcopy"]).policy
+        #expect(postcopy.timeoutAction == .postcopy)
+        #expect(postcopy.completionTimeoutTotal == .seconds(60))
+        let abort = try self.request(["d", Self.dest, "--timeout", "60", "--timeout-action", "abort"]).policy
+        #expect(abort.timeoutAction == .abort)
     }
 
     @Test(arguments: ["migrate", "check"])
@@ -124,7 +150,7 @@ import Testing
         let help = KVMMigrate.helpMessage(for: command == "migrate" ? KVMMigrate.Migrate.self : KVMMigrate.Check.self)
         for alias in [
             "--desturi", "--undefinesource", "--migrateuri", "--live", "--p2p", "--postcopy ", "--postcopy-after",
-            "--timeout ", "--timeout-suspend", "--timeout-postcopy",
+            "--timeout ", "--timeout-suspend", "--timeout-postcopy", "--comp-methods",
         ] {
             // The discussion (above USAGE) names them; the usage and the option lists must not.
             let options = help.components(separatedBy: "USAGE:").dropFirst().joined()
@@ -139,7 +165,8 @@ import Testing
         for alias in [
             "--desturi", "--undefinesource", "--migrateuri", "--live", "--p2p", "--postcopy ",
             "--postcopy-after-precopy",
-            "--timeout N", "--timeout-suspend", "--timeout-postcopy", "--auto-converge",
+            "--timeout N", "--timeout-suspend", "--timeout-postcopy", "--auto-converge", "--comp-methods",
+            "--listen-address",
         ] {
             #expect(discussion.contains(alias), "the discussion does not name \(alias)")
         }
