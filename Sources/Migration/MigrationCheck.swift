@@ -49,8 +49,9 @@ public enum MigrationCheck {
     /// The checks beyond the pre-flight's, on a migration that passed it, over its open connections.
     public static func checks(for prepared: PreparedMigration, copyStorage: Bool) async -> [CheckResult] {
         let address = await Self.migrationAddress(prepared.request)
+        let tls = prepared.request.tls ? [await Self.tls(prepared)] : []
         let facts = await runBlocking(named: "check") { Self.hostChecks(prepared, copyStorage: copyStorage) }
-        return [address] + facts
+        return [address] + tls + facts
     }
 
     /// Whether these results would let the migration start.
@@ -246,6 +247,60 @@ public enum MigrationCheck {
         case .unreachable(let why):
             return CheckResult("migration-address", .fail, "\(host) cannot be reached from here: \(why)")
         }
+    }
+
+    /// How long the TLS check waits for each host's libvirtd.
+    static let tlsTimeout: Duration = .seconds(10)
+
+    /// With `--tls`: whether each host's libvirtd takes a TLS connection from here (`qemu+tls://HOST/system`,
+    /// read-only, for the host of the source and destination URIs), which shows that the host has a certificate
+    /// its CA signs and that this machine trusts that CA. QEMU's migration certificates (`migrate_tls_x509_cert_dir`
+    /// in qemu.conf, `/etc/pki/qemu` by default) are not visible through libvirt's API: libvirt checks them on both
+    /// hosts when the migration starts, and fails it there (the guest stays on the source). A host whose libvirtd
+    /// does not take TLS may still have QEMU's certificates, so that is a warning, not a failure.
+    static func tls(_ prepared: PreparedMigration) async -> CheckResult {
+        let hosts = [
+            ("source", Self.host(of: prepared.request.sourceURI) ?? prepared.sourceHostname),
+            ("destination", Self.host(of: prepared.request.destinationURI) ?? prepared.destinationHostname),
+        ]
+        var problems: [String] = []
+        for (role, host) in hosts {
+            let uri = "qemu+tls://\(Self.bracketed(host))/system"
+            let opened = await runBlocking(named: "tls \(role)", timeout: Self.tlsTimeout) {
+                Result { () throws(LibvirtError) in _ = try Connection(uri: uri, readOnly: true) }
+            }
+            switch opened {
+            case .success(.success): continue
+            case .success(.failure(let error)): problems.append("\(role) \(host): \(error.message)")
+            case .failure: problems.append("\(role) \(host): no answer on libvirt's TLS port within 10 s")
+            }
+        }
+        if problems.isEmpty {
+            return CheckResult(
+                "tls",
+                .pass,
+                "both libvirtds take TLS connections from here (\(hosts.map(\.1).joined(separator: ", "))); QEMU's "
+                    + "migration certificates are checked by libvirt when the migration starts"
+            )
+        }
+        return CheckResult(
+            "tls",
+            .warn,
+            "TLS not confirmed: " + problems.joined(separator: "; ")
+                + " (libvirt checks QEMU's migration certificates when the migration starts)"
+        )
+    }
+
+    /// The host part of a libvirt URI (`qemu+tcp://hostB/system`: `hostB`), or `nil` for a local one.
+    static func host(of uri: String) -> String? {
+        guard let host = URLComponents(string: uri)?.host, !host.isEmpty else { return nil }
+        // Foundation keeps an IPv6 address's brackets on some platforms and drops them on others.
+        return host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+    }
+
+    /// An IPv6 address in brackets, as a URI wants it.
+    static func bracketed(_ host: String) -> String {
+        host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
     }
 
     enum Probe {

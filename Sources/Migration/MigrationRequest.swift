@@ -21,6 +21,8 @@ public struct MigrationRequest: Sendable, Hashable {
     public var policy: ConvergencePolicy
     /// Carry the data through the daemons' connection (`--tunnelled`).
     public var tunnelled: Bool
+    /// Encrypt the migration data with TLS between the two QEMUs (`--tls`, `VIR_MIGRATE_TLS`).
+    public var tls: Bool
     /// Copy every non-shared disk to the destination (`--copy-storage-all`).
     public var copyStorage: Bool
     /// Typed parameters: new name, migration URI, bandwidth, parallel connections.
@@ -36,6 +38,7 @@ public struct MigrationRequest: Sendable, Hashable {
         compressed: Bool = false,
         policy: ConvergencePolicy = .balanced,
         tunnelled: Bool = false,
+        tls: Bool = false,
         parameters: MigrationParameters = .init(),
         copyStorage: Bool = false
     ) {
@@ -49,6 +52,7 @@ public struct MigrationRequest: Sendable, Hashable {
         self.compressed = compressed
         self.policy = policy
         self.tunnelled = tunnelled
+        self.tls = tls
         self.parameters = parameters
     }
 
@@ -63,6 +67,7 @@ public struct MigrationRequest: Sendable, Hashable {
             if self.policy.needsPostCopy { flags.insert(.postCopy) }
         }
         if self.tunnelled { flags.insert(.tunnelled) }
+        if self.tls { flags.insert(.tls) }
         if self.copyStorage { flags.insert(.copyStorageAll) }
         if (self.parameters.parallelConnections ?? 0) > 0 { flags.insert(.parallel) }
         return flags
@@ -110,7 +115,14 @@ public struct MigrationRequest: Sendable, Hashable {
         if self.tunnelled && (self.parameters.parallelConnections ?? 0) > 0 {
             throw MigrationError(.invalidRequest, "--tunnelled and --parallel cannot be combined")
         }
-        if self.offline && self.compressed {
+        if self.tls && self.tunnelled {
+            throw MigrationError(
+                .invalidRequest,
+                "--tls and --tunnelled cannot be combined: a tunnelled migration goes through libvirtd's own "
+                    + "connection (give a qemu+tls:// destination URI to encrypt that)"
+            )
+        }
+        if self.offline && (self.compressed || self.tls || self.tunnelled) {
             throw MigrationError(
                 .invalidRequest,
                 "--offline moves only the definition: drop the live-migration options"

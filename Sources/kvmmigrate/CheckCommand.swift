@@ -31,6 +31,8 @@ extension KVMMigrate {
         var migrateURI: String?
         @Option(help: ArgumentHelp("The name it would have on the destination.", valueName: "name")) var dname: String?
         @Flag(help: "The migration would copy non-shared disks.") var copyStorageAll = false
+        @Flag(help: "The migration would use TLS (and check that both hosts take TLS).") var tls = false
+        @Flag(help: "The migration would be tunnelled through libvirtd.") var tunnelled = false
         @Flag(help: "Also run the cluster's checks (see kvmmigrate migrate --cluster).") var cluster = false
         @OptionGroup(title: "Cluster") var clusterOptions: ClusterOptions
         @OptionGroup(title: "Output") var output: OutputOptions
@@ -54,6 +56,8 @@ extension KVMMigrate {
                 destinationURI: self.destinationURI ?? "",
                 offline: self.offline,
                 persistent: self.offline,
+                tunnelled: self.tunnelled,
+                tls: self.tls,
                 parameters: MigrationParameters(migrationURI: self.migrateURI, destinationName: self.dname),
                 copyStorage: self.copyStorageAll
             )

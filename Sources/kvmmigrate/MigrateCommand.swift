@@ -61,6 +61,12 @@ extension KVMMigrate {
         @Flag(help: "Compress the migration data (XBZRLE).")
         var compressed = false
 
+        @Flag(help: "Encrypt the migration data with TLS between the two QEMUs (VIR_MIGRATE_TLS).")
+        var tls = false
+
+        @Flag(help: "Carry the migration data through the libvirtd connection (VIR_MIGRATE_TUNNELLED).")
+        var tunnelled = false
+
         /// virsh's `--comp-methods`: only `xbzrle`, which is `--compressed`.
         @Option(name: .customLong("comp-methods"), help: ArgumentHelp(visibility: .hidden))
         var compressionMethods: String?
@@ -180,6 +186,8 @@ extension KVMMigrate {
                 undefineSource: self.undefineSource,
                 compressed: self.compressed,
                 policy: policy,
+                tunnelled: self.tunnelled,
+                tls: self.tls,
                 parameters: MigrationParameters(
                     migrationURI: self.migrateURI,
                     destinationName: self.dname,

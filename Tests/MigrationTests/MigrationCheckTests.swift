@@ -79,4 +79,26 @@ import Testing
         #expect(MigrationCheck.wouldMigrate([CheckResult("a", .pass, ""), CheckResult("b", .warn, "")]))
         #expect(!MigrationCheck.wouldMigrate([CheckResult("a", .pass, ""), CheckResult("b", .fail, "")]))
     }
+
+    /// The TLS check connects to `qemu+tls://HOST/system` for the host each URI names.
+    @Test(arguments: [
+        ("qemu+tcp://10.77.0.2/system", "10.77.0.2"),
+        ("qemu+ssh://root@hostB/system?keyfile=/k", "hostB"),
+        ("qemu+tls://hostB:16514/system", "hostB"),
+        ("qemu+tcp://[fd00::2]/system", "fd00::2"),
+    ])
+    func theHostOfAURI(uri: String, host: String) {
+        #expect(MigrationCheck.host(of: uri) == host)
+        #expect(!MigrationCheck.bracketed(host).contains("[") || host.contains(":"))
+    }
+
+    @Test(arguments: ["qemu:///system", "test:///default", "hostb"])
+    func aLocalURIOrAnAliasNamesNoHost(uri: String) {
+        #expect(MigrationCheck.host(of: uri) == nil)
+    }
+
+    @Test func anIPv6HostIsBracketedInTheURI() {
+        #expect(MigrationCheck.bracketed("fd00::2") == "[fd00::2]")
+        #expect(MigrationCheck.bracketed("hostB") == "hostB")
+    }
 }

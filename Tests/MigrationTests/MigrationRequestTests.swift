@@ -56,6 +56,28 @@ import Testing
         try self.request { $0.destinationURI = destination }.validate()
     }
 
+    @Test func tlsSetsVIR_MIGRATE_TLSAndRefusesTunnelledAndOffline() {
+        #expect(self.request { $0.tls = true }.flags.contains(.tls))
+        #expect(!self.request { _ in }.flags.contains(.tls))
+        #expect(self.request { $0.tunnelled = true }.flags.contains(.tunnelled))
+        let both = #expect(throws: MigrationError.self) {
+            try self.request {
+                $0.tls = true
+                $0.tunnelled = true
+                $0.policy = ConvergencePolicy(.lowDowntime)
+            }.validate()
+        }
+        #expect(both?.code == .invalidRequest)
+        #expect(both?.message.contains("--tls and --tunnelled") == true)
+        let offline = #expect(throws: MigrationError.self) {
+            try self.request {
+                $0.tls = true
+                $0.offline = true
+            }.validate()
+        }
+        #expect(offline?.code == .invalidRequest)
+    }
+
     @Test func contradictoryOptionsAreRefused() {
         let tunnelledParallel = #expect(throws: MigrationError.self) {
             try self.request {
