@@ -9,10 +9,12 @@ import Foundation
 /// goroutines the same way), and the pointer is immutable for the object's lifetime.
 public final class Connection: @unchecked Sendable {
     internal let pointer: virConnectPtr
-    /// The URI the connection was opened with.
+    /// The URI the connection was opened with; for libvirt's default, the URI libvirt chose (`virConnectGetURI`).
     public let uri: String
 
-    /// Opens a connection to the hypervisor at `uri`.
+    /// Opens a connection to the hypervisor at `uri`, or at libvirt's default when `uri` is `nil` (libvirt applies
+    /// `LIBVIRT_DEFAULT_URI`, then `uri_default` in libvirt.conf, then probes). A URI without a scheme may be an
+    /// alias from libvirt.conf's `uri_aliases`: libvirt resolves it here.
     ///
     /// The call blocks while the connection is made (for a remote URI, a TCP or ssh handshake). When standard input
     /// is a terminal, libvirt's default authentication callback asks there for what SASL or polkit needs; otherwise
@@ -22,7 +24,7 @@ public final class Connection: @unchecked Sendable {
     ///
     /// - Throws: ``LibvirtError`` if libvirt cannot use the URI, the daemon cannot be reached, or authentication
     ///   fails (`VIR_ERR_AUTH_FAILED`, among others).
-    public init(uri: String, readOnly: Bool = false) throws(LibvirtError) {
+    public init(uri: String?, readOnly: Bool = false) throws(LibvirtError) {
         LibvirtRuntime.initialized
         let auth = isatty(STDIN_FILENO) == 1 ? clibvirt_default_auth() : nil
         let flags = readOnly ? UInt32(VIR_CONNECT_RO.rawValue) : 0
@@ -36,7 +38,37 @@ public final class Connection: @unchecked Sendable {
                 + "auth.conf)"
             throw error
         }
-        self.uri = uri
+        if let uri {
+            self.uri = uri
+        } else {
+            let chosen = virConnectGetURI(self.pointer)
+            defer { free(chosen) }
+            self.uri = chosen.map { String(cString: $0) } ?? "libvirt's default URI"
+        }
+    }
+
+    /// What libvirt makes of `uri`: the URI it opens for libvirt's default (`nil`) or for an alias from
+    /// libvirt.conf's `uri_aliases`, as `virConnectGetURI` names it. Opens a read-only connection, bounded by
+    /// `timeout`, and closes it.
+    ///
+    /// - Returns: The URI, or libvirt's error (a timeout is reported as `VIR_ERR_OPERATION_TIMEOUT`).
+    public static func resolve(_ uri: String?, timeout: Duration) async -> Result<String, LibvirtError> {
+        let opened = await runBlocking(named: "resolve uri", timeout: timeout) {
+            Result { () throws(LibvirtError) -> String in
+                try Connection(uri: uri, readOnly: true).canonicalURI()
+            }
+        }
+        switch opened {
+        case .success(let result): return result
+        case .failure:
+            return .failure(
+                LibvirtError(
+                    code: .operationTimeout,
+                    message: "no answer from \(uri ?? "libvirt's default URI") within \(timeout.components.seconds) s",
+                    function: "virConnectOpenAuth"
+                )
+            )
+        }
     }
 
     deinit {

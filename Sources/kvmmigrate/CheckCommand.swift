@@ -52,7 +52,7 @@ extension KVMMigrate {
         var request: MigrationRequest {
             MigrationRequest(
                 domain: self.domain,
-                sourceURI: self.connection.sourceURI,
+                sourceURI: self.connection.requestSourceURI,
                 destinationURI: self.destinationURI ?? "",
                 offline: self.offline,
                 persistent: self.offline,
@@ -64,7 +64,10 @@ extension KVMMigrate {
         }
 
         func run() async throws {
-            let request = self.request
+            let request: MigrationRequest
+            do throws(MigrationError) { request = try await URIResolution.resolve(self.request) } catch {
+                return try CheckReport.show(MigrationCheck.failedPreflight(error), json: self.output.json)
+            }
             let cluster: ClusterOperation? =
                 self.cluster || self.clusterOptions.path != nil
                 ? self.clusterOptions.operation(
@@ -86,7 +89,11 @@ extension KVMMigrate {
 /// Runs a session's checks and prints the table (or `--json`); exits 0 or 2.
 enum CheckReport {
     static func run(_ session: MigrationSession, json: Bool) async throws {
-        let results = await session.check()
+        try Self.show(await session.check(), json: json)
+    }
+
+    /// Shows `results` (the table, and the `--json` document) and throws exit 2 when one fails.
+    static func show(_ results: [CheckResult], json: Bool) throws {
         let wouldMigrate = MigrationCheck.wouldMigrate(results)
         if json {
             print(JSONOutput.encode(CheckDocument(wouldMigrate: wouldMigrate, results: results)))

@@ -119,12 +119,33 @@ extension KVMMigrate {
                 )
             }
             let policy = try self.policyOptions.resolved()
+            // libvirt.conf's aliases, resolved by libvirt: the source daemons open the destinations themselves.
+            var request = self.request
+            do throws(MigrationError) {
+                request.sourceURI = try await URIResolution.resolve(request.sourceURI, role: "source")
+                for index in request.destinationURIs.indices {
+                    request.destinationURIs[index] = try await URIResolution.resolve(
+                        request.destinationURIs[index],
+                        role: "destination"
+                    )
+                }
+            } catch {
+                if self.output.json {
+                    print(
+                        JSONOutput.encode(
+                            EvacuateDocument(failure: error.message, status: "unreachable", exitCode: .unreachable)
+                        )
+                    )
+                }
+                ProgressDisplay.write("Error: \(error.message)\n")
+                throw ExitCode.unreachable
+            }
             let evacuation = Evacuation(
                 Evacuation.Options(
-                    request: self.request,
+                    request: request,
                     migration: MigrationRequest(
                         domain: "",
-                        sourceURI: self.sourceURI,
+                        sourceURI: request.sourceURI,
                         destinationURI: "",
                         policy: policy
                     ),

@@ -430,8 +430,13 @@ struct EvacuateDocument: Encodable {
     }
 
     init(usageError message: String) {
-        self.exitCode = ExitCode.validationFailure.rawValue
-        self.status = "usage_error"
+        self.init(failure: message, status: "usage_error", exitCode: .validationFailure)
+    }
+
+    /// The document of an evacuation that ended before its plan: `status` and `message` say why.
+    init(failure message: String, status: String, exitCode: ExitCode) {
+        self.exitCode = exitCode.rawValue
+        self.status = status
         self.message = message
         self.dryRun = false
         self.guests = []

@@ -34,9 +34,17 @@ struct KVMMigrate: AsyncParsableCommand {
 struct ConnectionOptions: ParsableArguments {
     @Option(
         name: [.customShort("c"), .customLong("connect")],
-        help: ArgumentHelp("The source host's libvirt URI, as with virsh -c.", valueName: "uri")
+        help: ArgumentHelp(
+            "The source host's libvirt URI, as with virsh -c (default: libvirt's, from LIBVIRT_DEFAULT_URI or "
+                + "uri_default in libvirt.conf).",
+            valueName: "uri"
+        )
     )
-    var sourceURI = ProcessInfo.processInfo.environment["LIBVIRT_DEFAULT_URI"] ?? "qemu:///system"
+    var sourceURI: String?
+
+    /// The source URI a request carries before ``URIResolution`` resolves it: `-c`'s, or empty for libvirt's
+    /// default.
+    var requestSourceURI: String { self.sourceURI ?? "" }
 }
 
 /// Options shared by every subcommand that prints results.

@@ -179,7 +179,7 @@ extension KVMMigrate {
         func request(policy: ConvergencePolicy) -> MigrationRequest {
             MigrationRequest(
                 domain: self.domain,
-                sourceURI: self.connection.sourceURI,
+                sourceURI: self.connection.requestSourceURI,
                 destinationURI: self.destinationURI ?? "",
                 offline: self.offline,
                 persistent: self.persistent || self.offline,
@@ -202,7 +202,18 @@ extension KVMMigrate {
         }
 
         func run() async throws {
-            let request = self.request(policy: try self.policyOptions.resolved())
+            let given = self.request(policy: try self.policyOptions.resolved())
+            let request: MigrationRequest
+            do throws(MigrationError) { request = try await URIResolution.resolve(given) } catch {
+                if self.dryRun {
+                    return try CheckReport.show(MigrationCheck.failedPreflight(error), json: self.output.json)
+                }
+                if self.output.json {
+                    print(MigrateDocument(error: error, request: given, exitCode: .unreachable, cluster: nil).json())
+                }
+                ProgressDisplay.write("Error: \(error.message)\n")
+                throw ExitCode.unreachable
+            }
             let logger = self.output.makeLogger()
             let cluster: ClusterOperation? =
                 self.clusterMode

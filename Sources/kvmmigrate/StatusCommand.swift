@@ -15,22 +15,24 @@ extension KVMMigrate {
 
         func run() async throws {
             let uri = self.connection.sourceURI
+            let name = uri ?? "libvirt's default URI"
             let domain = self.domain
+            let host: String
             let statuses: [MigrationStatus]
             do throws(MigrationError) {
-                statuses = try await runBlocking(named: "status") { () throws(MigrationError) in
+                (host, statuses) = try await runBlocking(named: "status") { () throws(MigrationError) in
                     let connection: Connection
                     do throws(LibvirtError) { connection = try Connection(uri: uri, readOnly: true) } catch {
-                        throw MigrationError(.hostUnreachable, "cannot connect to \(uri): \(error.message)")
+                        throw MigrationError(.hostUnreachable, "cannot connect to \(name): \(error.message)")
                     }
-                    return try MigrationStatus.list(on: connection, domain: domain)
+                    return (connection.uri, try MigrationStatus.list(on: connection, domain: domain))
                 }
             } catch {
                 if self.output.json { print(JSONOutput.encode(StatusFailure(error: error))) }
                 ProgressDisplay.write("Error: \(error.message)\n")
                 throw error.exitCode
             }
-            let document = MigrationStatusDocument(host: uri, statuses)
+            let document = MigrationStatusDocument(host: host, statuses)
             if self.output.json { print(JSONOutput.encode(document)) }
             ProgressDisplay.write(document.text + "\n")
         }
@@ -58,14 +60,14 @@ extension KVMMigrate {
             let recorded = MigrationLock.running().first {
                 $0.record.domain == domain || $0.record.domainUUID == domain
             }
-            let uri =
-                self.sourceURI ?? recorded?.record.sourceURI
-                ?? ProcessInfo.processInfo.environment["LIBVIRT_DEFAULT_URI"] ?? "qemu:///system"
+            // Without -c or a record: libvirt's default URI.
+            let uri = self.sourceURI ?? recorded?.record.sourceURI
+            let name = uri ?? "libvirt's default URI"
             do throws(MigrationError) {
                 try await runBlocking(named: "cancel") { () throws(MigrationError) in
                     let connection: Connection
                     do throws(LibvirtError) { connection = try Connection(uri: uri) } catch {
-                        throw MigrationError(.hostUnreachable, "cannot connect to \(uri): \(error.message)")
+                        throw MigrationError(.hostUnreachable, "cannot connect to \(name): \(error.message)")
                     }
                     try MigrationStatus.cancel(domain, on: connection)
                 }
@@ -74,7 +76,7 @@ extension KVMMigrate {
                 throw error.exitCode
             }
             ProgressDisplay.write(
-                "Cancelled the migration of \(domain) on \(uri); "
+                "Cancelled the migration of \(domain) on \(name); "
                     + (recorded.map { "kvmmigrate (pid \($0.pid)) reports how it ended." }
                         ?? "the guest keeps running there.") + "\n"
             )
