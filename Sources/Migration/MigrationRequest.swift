@@ -99,8 +99,8 @@ public struct MigrationRequest: Sendable, Hashable {
     /// The checks of the options alone, each an ``MigrationError/Code/invalidRequest``.
     public func validateOptions() throws(MigrationError) {
         guard !self.domain.isEmpty else { throw MigrationError(.invalidRequest, "name the domain to migrate") }
-        if let bandwidth = self.parameters.bandwidthMiBPerSecond, bandwidth == 0 {
-            throw MigrationError(.invalidRequest, "--bandwidth must be at least 1 MiB/s")
+        if let bandwidth = self.parameters.bandwidthMiBPerSecond, !(1...1_048_576).contains(bandwidth) {
+            throw MigrationError(.invalidRequest, "--bandwidth must be 1 to 1048576 MiB/s, not \(bandwidth)")
         }
         if let parallel = self.parameters.parallelConnections, !(1...255).contains(parallel) {
             throw MigrationError(.invalidRequest, "--parallel takes 1 to 255 connections")

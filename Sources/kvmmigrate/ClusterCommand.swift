@@ -137,6 +137,12 @@ extension KVMMigrate.ClusterGroup {
         var timeout: Int?
         @OptionGroup var output: OutputOptions
 
+        func validate() throws {
+            if let seconds = self.timeout, !(1...3600).contains(seconds) {
+                throw ValidationError("--timeout must be 1 to 3600 seconds, not \(seconds).")
+            }
+        }
+
         func run() async throws {
             var configuration = try self.cluster.load(json: self.output.json, command: "cluster verify")
             defer { configuration.ssh.closeSharedConnections() }

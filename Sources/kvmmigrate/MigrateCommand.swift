@@ -156,6 +156,9 @@ extension KVMMigrate {
             } catch {
                 throw ValidationError(error.message.prefix(1).uppercased() + error.message.dropFirst() + ".")
             }
+            if !(1...86_400).contains(self.reconnectTimeout) {
+                throw ValidationError("--reconnect-timeout must be 1 to 86400 seconds, not \(self.reconnectTimeout).")
+            }
             if self.postcopyResume && (self.clusterMode || self.dryRun || self.offline) {
                 throw ValidationError("--postcopy-resume cannot be combined with --cluster, --dry-run or --offline.")
             }

@@ -55,6 +55,12 @@ struct PolicyOptions: ParsableArguments {
     @Option(name: .customLong("timeout"), help: ArgumentHelp(visibility: .hidden))
     var totalTimeout: UInt64?
 
+    /// The allowed downtimes taken, in ms: QEMU takes up to 2000 s.
+    static let downtimeRange: ClosedRange<UInt64> = 1...2_000_000
+
+    /// `--completion-timeout`'s seconds per GiB: 0 (no limit) to a day.
+    static let completionTimeoutRange: ClosedRange<UInt64> = 0...86_400
+
     /// The longest `--timeout` taken: a week.
     static let totalTimeoutRange: ClosedRange<UInt64> = 1...604_800
 
@@ -67,6 +73,12 @@ struct PolicyOptions: ParsableArguments {
     /// The preset with the knobs applied.
     func resolved() throws(ValidationError) -> ConvergencePolicy {
         var policy = ConvergencePolicy(self.policy ?? .balanced)
+        if let milliseconds = self.maxDowntime, !Self.downtimeRange.contains(milliseconds) {
+            throw ValidationError("--max-downtime must be 1 to 2000000 ms, not \(milliseconds).")
+        }
+        if let seconds = self.completionTimeout, !Self.completionTimeoutRange.contains(seconds) {
+            throw ValidationError("--completion-timeout must be 0 (no limit) to 86400 s per GiB, not \(seconds).")
+        }
         if let milliseconds = self.maxDowntime {
             policy.maximumDowntime = .milliseconds(Int64(clamping: milliseconds))
             // Steps at or below the new start would only lower it again.
@@ -105,9 +117,12 @@ struct PolicyOptions: ParsableArguments {
         if trimmed.isEmpty || trimmed == "none" { return [] }
         var steps: [Duration] = []
         for part in trimmed.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let milliseconds = UInt64(part.trimmingCharacters(in: .whitespaces)), milliseconds > 0 else {
+            guard let milliseconds = UInt64(part.trimmingCharacters(in: .whitespaces)),
+                Self.downtimeRange.contains(milliseconds)
+            else {
                 throw ValidationError(
-                    "--downtime-steps takes milliseconds separated by commas, e.g. 200,300; not '\(text)'."
+                    "--downtime-steps takes milliseconds (1 to 2000000) separated by commas, e.g. 200,300; "
+                        + "not '\(text)'."
                 )
             }
             steps.append(.milliseconds(Int64(clamping: milliseconds)))
