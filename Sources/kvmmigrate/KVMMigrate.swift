@@ -16,6 +16,12 @@ struct KVMMigrate: AsyncParsableCommand {
     /// keeps handling `--version` itself: anywhere on the command line, exit status 0.
     static let versionLine = "kvmmigrate \(version) (libvirt \(libvirtLibraryVersion))"
 
+    /// The entry point: SIGHUP and SIGPIPE never end an operation (``Hangup``), then ArgumentParser's own.
+    static func main() async {
+        Hangup.ignore()
+        await Self.main(nil)
+    }
+
     static var configuration: CommandConfiguration {
         CommandConfiguration(
             commandName: "kvmmigrate",

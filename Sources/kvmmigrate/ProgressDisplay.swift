@@ -156,7 +156,7 @@ final class ProgressDisplay: Sendable {
     /// Writes `text` on standard error, in the characters the locale allows (``Glyphs``): every text for people
     /// goes out here.
     static func write(_ text: String) {
-        FileHandle.standardError.write(Data(Glyphs.current.text(text).utf8))
+        Hangup.write(Array(Glyphs.current.text(text).utf8), to: STDERR_FILENO)
     }
 
     static func timestamp() -> String {
