@@ -16,10 +16,22 @@ struct KVMMigrate: AsyncParsableCommand {
     /// keeps handling `--version` itself: anywhere on the command line, exit status 0.
     static let versionLine = "kvmmigrate \(version) (libvirt \(libvirtLibraryVersion))"
 
-    /// The entry point: SIGHUP and SIGPIPE never end an operation (``Hangup``), then ArgumentParser's own.
+    /// The entry point: SIGHUP and SIGPIPE never end an operation (``Hangup``); a usage error with `--json` gives a
+    /// JSON document too (``UsageErrorDocument``); otherwise as ArgumentParser's own `main()`.
     static func main() async {
         Hangup.ignore()
-        await Self.main(nil)
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            var command = try Self.parseAsRoot(arguments)
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if let document = UsageErrorDocument(error, arguments: arguments) { print(JSONOutput.encode(document)) }
+            Self.exit(withError: error)
+        }
     }
 
     static var configuration: CommandConfiguration {
