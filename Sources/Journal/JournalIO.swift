@@ -44,10 +44,8 @@ enum JournalIO {
     /// An existing directory keeps its permissions: the operator may have chosen them.
     static func ensureDirectory(_ path: String) throws(JournalError) {
         var information = stat()
-        if stat(path, &information) == 0 {
-            guard information.st_mode & S_IFMT == S_IFDIR else {
-                throw JournalError(.storage, "the journal path \(path) exists and is not a directory")
-            }
+        if lstat(path, &information) == 0 {
+            try Self.checkTrusted(directory: path, information)
             return
         }
         do {
@@ -62,6 +60,31 @@ enum JournalIO {
         // The umask may have narrowed or the attributes been ignored; set the mode explicitly.
         guard chmod(path, Self.directoryMode) == 0 else {
             throw Self.failure("could not set the permissions of", path, errno: errno)
+        }
+    }
+
+    /// Refuses a journal directory that another user could change: a symbolic link (it could be pointed elsewhere),
+    /// a directory owned by someone other than this user or root, or one that its group or others may write. kvmmigrate
+    /// runs as root, and what it reads there decides what it does to hosts and nodes.
+    static func checkTrusted(directory path: String, _ information: stat) throws(JournalError) {
+        switch information.st_mode & S_IFMT {
+        case S_IFDIR: break
+        case S_IFLNK:
+            throw JournalError(.storage, "the journal path \(path) is a symbolic link: give the directory itself")
+        default: throw JournalError(.storage, "the journal path \(path) exists and is not a directory")
+        }
+        guard information.st_uid == geteuid() || information.st_uid == 0 else {
+            throw JournalError(
+                .storage,
+                "the journal directory \(path) belongs to user \(information.st_uid), not to this user or root"
+            )
+        }
+        guard information.st_mode & (S_IWGRP | S_IWOTH) == 0 else {
+            throw JournalError(
+                .storage,
+                "the journal directory \(path) may be written by its group or others (mode "
+                    + "\(String(information.st_mode & 0o7777, radix: 8))): make it 0700"
+            )
         }
     }
 
@@ -92,10 +115,12 @@ enum JournalIO {
     /// Writes `temporary` (same directory, mode 0600), `fsync`s it, `rename`s it over `path`, then `fsync`s the
     /// directory.
     static func writeDurably(_ data: Data, to path: String, temporary: String) throws(JournalError) {
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, Self.fileMode)
+        // A leftover temporary file (a crash) goes first; then the file is made anew, and never through a link.
+        unlink(temporary)
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, Self.fileMode)
         guard descriptor >= 0 else { throw Self.failure("could not create the journal file", temporary, errno: errno) }
         do throws(JournalError) {
-            // A leftover temporary file from a crash keeps its old mode through O_TRUNC.
+            // The umask may have narrowed the mode: set it exactly.
             guard fchmod(descriptor, Self.fileMode) == 0 else {
                 throw Self.failure("could not set the permissions of", temporary, errno: errno)
             }
@@ -134,7 +159,7 @@ enum JournalIO {
 
     /// The whole content of a file, or `nil` when it does not exist.
     static func contentsOfFile(_ path: String) throws(JournalError) -> Data? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard descriptor >= 0 else {
             if errno == ENOENT { return nil }
             throw Self.failure("could not open the journal file", path, errno: errno)
@@ -181,7 +206,7 @@ enum JournalIO {
     /// - Returns: The descriptor that holds the lock (release it with ``unlock(_:)``), or `nil` when another open
     ///   file description holds the lock.
     static func lock(_ path: String) throws(JournalError) -> Int32? {
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, Self.fileMode)
+        let descriptor = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, Self.fileMode)
         guard descriptor >= 0 else { throw Self.failure("could not open the lock file", path, errno: errno) }
         for attempt in 1...Self.lockAttempts {
             if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return descriptor }
@@ -211,7 +236,7 @@ enum JournalIO {
         _ path: String,
         _ body: (_ held: Bool) throws(JournalError) -> Result
     ) throws(JournalError) -> Result {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard descriptor >= 0 else {
             // No lock file: nobody can hold the lock (the file is created before it is locked).
             if errno == ENOENT { return try body(false) }

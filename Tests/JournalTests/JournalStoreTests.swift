@@ -71,6 +71,54 @@ private func expectFailure(
 }
 
 @Suite struct JournalStoreTests {
+    // MARK: - Trust: nothing another user could change
+
+    @Test func aDirectoryOthersMayWriteIsRefused() throws {
+        let directory = TemporaryDirectory()
+        try FileManager.default.createDirectory(at: directory.journal, withIntermediateDirectories: true)
+        for mode: mode_t in [0o777, 0o720, 0o702] {
+            chmod(directory.journal.path, mode)
+            let error = expectFailure(.storage) { _ = try directory.store() }
+            #expect(error?.message.contains("make it 0700") == true, "\(error?.message ?? "")")
+        }
+        chmod(directory.journal.path, 0o755)
+        _ = try directory.store()
+    }
+
+    @Test func aSymbolicLinkForTheDirectoryIsRefused() throws {
+        let directory = TemporaryDirectory()
+        let real = directory.url.appendingPathComponent("real", isDirectory: true)
+        try FileManager.default.createDirectory(at: real, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: directory.journal, withDestinationURL: real)
+        let error = expectFailure(.storage) { _ = try directory.store() }
+        #expect(error?.message.contains("symbolic link") == true)
+    }
+
+    @Test(.enabled(if: geteuid() == 0)) func aDirectoryOfAnotherUserIsRefused() throws {
+        let directory = TemporaryDirectory()
+        try FileManager.default.createDirectory(at: directory.journal, withIntermediateDirectories: true)
+        chmod(directory.journal.path, 0o700)
+        #expect(chown(directory.journal.path, 65534, 65534) == 0)
+        let error = expectFailure(.storage) { _ = try directory.store() }
+        #expect(error?.message.contains("belongs to user 65534") == true)
+    }
+
+    /// A link planted where a lock or a record will be is never followed: the file it points to stays as it was.
+    @Test func aPlantedLinkIsNeverFollowed() throws {
+        let directory = TemporaryDirectory()
+        let store = try directory.store()
+        let victim = directory.url.appendingPathComponent("victim")
+        try Data("precious\n".utf8).write(to: victim)
+        let handle = try store.begin(key: "cluster-a", record: TestRecord(phase: "prepared"))
+        let lock = handle.path.deletingPathExtension().appendingPathExtension("lock")
+        try handle.finish()
+        // The next begin of the key opens the same lock path.
+        try? FileManager.default.removeItem(at: lock)
+        try FileManager.default.createSymbolicLink(at: lock, withDestinationURL: victim)
+        _ = expectFailure(.storage) { _ = try store.begin(key: "cluster-a", record: TestRecord(phase: "x")) }
+        #expect(try Data(contentsOf: victim) == Data("precious\n".utf8))
+    }
+
     // MARK: - Round trip and durability
 
     @Test func beginUpdateFinishRoundTrip() throws {
