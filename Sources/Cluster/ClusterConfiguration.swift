@@ -101,6 +101,7 @@ extension ClusterConfiguration {
     ///
     /// - Throws: ``ClusterError`` with ``ClusterError/Code/malformedFile`` naming the file and what is wrong.
     public init(contentsOf path: String) throws(ClusterError) {
+        try FileTrust.check(path, what: "the cluster configuration")
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -116,6 +117,9 @@ extension ClusterConfiguration {
         } catch {
             throw error.located(node: nil, path: path)
         }
+        // ssh -F runs the file's ProxyCommand and Match exec as root; -i's key stands for root on every node.
+        if let config = self.ssh.configFile { try FileTrust.check(config, what: "ssh.config") }
+        if let identity = self.ssh.identityFile { try FileTrust.check(identity, what: "ssh.identity") }
     }
 
     /// Parses a configuration from YAML text.

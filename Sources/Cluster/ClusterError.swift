@@ -29,6 +29,8 @@ public struct ClusterError: Error, Sendable, Hashable, CustomStringConvertible {
 
         /// A configuration file or command output names the same key (or node) twice.
         public static let duplicateKey = Code(rawValue: "duplicateKey")
+        /// A file kvmmigrate would act on could be changed by another user (owner or mode): see ``FileTrust``.
+        public static let untrustedFile = Code(rawValue: "untrustedFile")
 
         /// A command's output doesn't have the expected layout.
         public static let malformedOutput = Code(rawValue: "malformedOutput")

@@ -7,7 +7,8 @@ import Testing
     @Test func theLabsExampleFileParses() throws {
         let path = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appending(path: "Fixtures/cluster.yaml").path
-        let configuration = try ClusterConfiguration(contentsOf: path)
+        // The text, not the file: the ssh_config it names exists only while the lab is up.
+        let configuration = try ClusterConfiguration(yaml: String(contentsOfFile: path, encoding: .utf8))
         #expect(configuration.mode == nil)
         #expect(configuration.hosts.map(\.name) == ["hostA", "hostB", "hostC"])
         #expect(configuration.host(matching: "qemu+tcp://10.77.0.2/system")?.address == "10.77.0.2")
