@@ -186,6 +186,10 @@ extension ClusterConfiguration {
                 throw ClusterError(.invalidValue, "every host needs a name, a uri and an address")
             }
             try Self.checkWord(host.name, key: "hosts: name")
+            // Written into the nodes' files, which are ASCII where their format is defined (``ByteText``).
+            guard host.name.unicodeScalars.allSatisfy({ $0.isASCII }) else {
+                throw ClusterError(.invalidValue, "host '\(host.name)': a host CF node name is ASCII")
+            }
             guard names.insert(host.name).inserted else {
                 throw ClusterError(.duplicateKey, "host '\(host.name)' is listed twice")
             }

@@ -66,7 +66,8 @@ public struct NodeStatus: Sendable {
         let sections: [(output: String, status: Int32)]
         do throws(ClusterError) {
             let result = try await node.run(["sh", "-c", script], logger: logger)
-            sections = Self.sections(of: result.standardOutput)
+            // Byte for byte: cluster.config is in it, and its text may be written back (``ByteText``).
+            sections = Self.sections(of: ByteText.decode(result.standardOutputBytes))
         } catch  where error.code == .nodeUnreachable {
             status.unreachable = error.message
             return status

@@ -114,7 +114,7 @@ public struct RemoteCommand: Sendable, Hashable {
         let outcome: Outcome
         do {
             if let input {
-                let descriptor = try Self.filledPipe(Array(input.revealedValue.utf8), node: self.node)
+                let descriptor = try Self.filledPipe(ByteText.encode(input.revealedValue), node: self.node)
                 outcome = try await self.run(
                     input: .fileDescriptor(.init(rawValue: descriptor), closeAfterSpawningProcess: true),
                     timeout: timeout
@@ -201,7 +201,7 @@ public struct RemoteCommand: Sendable, Hashable {
                     arguments: Arguments(arguments),
                     platformOptions: platformOptions,
                     input: input,
-                    output: .string(limit: Self.outputLimit),
+                    output: .bytes(limit: Self.outputLimit),
                     error: .string(limit: Self.errorLimit)
                 )
                 switch result.terminationStatus {
@@ -209,7 +209,7 @@ public struct RemoteCommand: Sendable, Hashable {
                     return .exited(
                         RemoteResult(
                             exitStatus: code,
-                            standardOutput: result.standardOutput,
+                            standardOutputBytes: result.standardOutput,
                             standardError: result.standardError
                         )
                     )
@@ -303,6 +303,9 @@ public struct RemoteResult: Sendable, Hashable {
     /// Everything the command wrote to standard output, decoded as UTF-8.
     public var standardOutput: String
 
+    /// Everything the command wrote to standard output, as it was (a file's bytes: ``ByteText``).
+    public var standardOutputBytes: [UInt8]
+
     /// Everything the command wrote to standard error, decoded as UTF-8.
     public var standardError: String
 
@@ -310,6 +313,15 @@ public struct RemoteResult: Sendable, Hashable {
     public init(exitStatus: Int32, standardOutput: String, standardError: String) {
         self.exitStatus = exitStatus
         self.standardOutput = standardOutput
+        self.standardOutputBytes = Array(standardOutput.utf8)
+        self.standardError = standardError
+    }
+
+    /// Creates a result from the bytes the command wrote to standard output.
+    public init(exitStatus: Int32, standardOutputBytes: [UInt8], standardError: String) {
+        self.exitStatus = exitStatus
+        self.standardOutput = String(decoding: standardOutputBytes, as: UTF8.self)
+        self.standardOutputBytes = standardOutputBytes
         self.standardError = standardError
     }
 

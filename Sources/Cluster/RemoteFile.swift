@@ -75,7 +75,7 @@ public enum RemoteFile {
     ///   - destination: What ssh connects to (see ``RemoteCommand/destination``).
     ///   - options: How to reach the node.
     ///   - logger: Where to log the command (never the contents).
-    /// - Returns: The file's contents, decoded as UTF-8, or `nil` when the file doesn't exist.
+    /// - Returns: The file's contents, one scalar per byte (``ByteText``), or `nil` when the file doesn't exist.
     /// - Throws: ``ClusterError``: ``ClusterError/Code/invalidValue`` for a path that isn't absolute;
     ///   ``ClusterError/Code/remoteCommandFailed`` when the file exists but can't be read;
     ///   ``ClusterError/Code/nodeUnreachable`` as ``RemoteCommand/run(input:timeout:logger:)`` does.
@@ -105,7 +105,7 @@ public enum RemoteFile {
                 path: path
             )
         }
-        return result.standardOutput
+        return ByteText.decode(result.standardOutputBytes)
     }
 
     /// Replaces a file on a node atomically, unless it already has exactly these contents.
@@ -175,7 +175,7 @@ public enum RemoteFile {
 
     /// What ``writeScript`` reads on standard input: the `CRC LENGTH` line, then the contents.
     static func upload(_ contents: Secret) -> Secret {
-        let bytes = Array(contents.revealedValue.utf8)
+        let bytes = ByteText.encode(contents.revealedValue)
         return Secret("\(Self.checksum(bytes)) \(bytes.count)\n" + contents.revealedValue)
     }
 
