@@ -37,8 +37,12 @@ public enum MigrationPreflight {
         }
     }
 
+    /// How long opening a connection may take: a daemon that accepts the TCP connection and then answers nothing
+    /// (stopped with SIGSTOP, or hung) would otherwise hold the migration forever before anything changed.
+    public static let connectTimeout: Duration = .seconds(30)
+
     private static func open(_ uri: String, role: String, readOnly: Bool) async -> Result<Connection, MigrationError> {
-        await runBlocking(named: "connect \(role)") {
+        let opened = await runBlocking(named: "connect \(role)", timeout: Self.connectTimeout) {
             Result { () throws(LibvirtError) in try Connection(uri: uri, readOnly: readOnly) }
                 .mapError { error in
                     let code: MigrationError.Code =
@@ -50,6 +54,16 @@ public enum MigrationPreflight {
                         underlying: error
                     )
                 }
+        }
+        switch opened {
+        case .success(let result): return result
+        case .failure:
+            return .failure(
+                MigrationError(
+                    .hostUnreachable,
+                    "the \(role) \(uri) did not answer within \(Self.connectTimeout.components.seconds) s"
+                )
+            )
         }
     }
 

@@ -20,13 +20,22 @@ extension KVMMigrate {
             let host: String
             let statuses: [MigrationStatus]
             do throws(MigrationError) {
-                (host, statuses) = try await runBlocking(named: "status") { () throws(MigrationError) in
-                    let connection: Connection
-                    do throws(LibvirtError) { connection = try Connection(uri: uri, readOnly: true) } catch {
-                        throw MigrationError(.hostUnreachable, "cannot connect to \(name): \(error.message)")
+                let answer = await runBlocking(named: "status", timeout: MigrationPreflight.connectTimeout) {
+                    Result { () throws(MigrationError) in
+                        let connection: Connection
+                        do throws(LibvirtError) { connection = try Connection(uri: uri, readOnly: true) } catch {
+                            throw MigrationError(.hostUnreachable, "cannot connect to \(name): \(error.message)")
+                        }
+                        return (connection.uri, try MigrationStatus.list(on: connection, domain: domain))
                     }
-                    return (connection.uri, try MigrationStatus.list(on: connection, domain: domain))
                 }
+                guard case .success(let result) = answer else {
+                    throw MigrationError(
+                        .hostUnreachable,
+                        "\(name) did not answer within \(MigrationPreflight.connectTimeout.components.seconds) s"
+                    )
+                }
+                (host, statuses) = try result.get()
             } catch {
                 if self.output.json { print(JSONOutput.encode(StatusFailure(error: error))) }
                 ProgressDisplay.write("Error: \(error.message)\n")
@@ -64,13 +73,23 @@ extension KVMMigrate {
             let uri = self.sourceURI ?? recorded?.record.sourceURI
             let name = uri ?? "libvirt's default URI"
             do throws(MigrationError) {
-                try await runBlocking(named: "cancel") { () throws(MigrationError) in
-                    let connection: Connection
-                    do throws(LibvirtError) { connection = try Connection(uri: uri) } catch {
-                        throw MigrationError(.hostUnreachable, "cannot connect to \(name): \(error.message)")
+                let answer = await runBlocking(named: "cancel", timeout: MigrationPreflight.connectTimeout) {
+                    Result { () throws(MigrationError) in
+                        let connection: Connection
+                        do throws(LibvirtError) { connection = try Connection(uri: uri) } catch {
+                            throw MigrationError(.hostUnreachable, "cannot connect to \(name): \(error.message)")
+                        }
+                        try MigrationStatus.cancel(domain, on: connection)
                     }
-                    try MigrationStatus.cancel(domain, on: connection)
                 }
+                guard case .success(let result) = answer else {
+                    throw MigrationError(
+                        .hostUnreachable,
+                        "\(name) did not answer within \(MigrationPreflight.connectTimeout.components.seconds) s: "
+                            + "the migration may still run (kvmmigrate status)"
+                    )
+                }
+                try result.get()
             } catch {
                 ProgressDisplay.write("Error: \(error.message)\n")
                 throw error.exitCode
