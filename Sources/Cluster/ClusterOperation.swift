@@ -253,22 +253,37 @@ public struct ClusterOperation: Sendable {
         delegate: Bool,
         into report: inout Report
     ) async {
-        let host: ClusterConfiguration.Host
+        // Where the domain runs; when that cannot be told, `located` says why and the restore still runs, leaving the
+        // agents as they were (``ClusterSteps/restore(journal:host:)``).
+        var located: ClusterConfiguration.Host?
+        var whyNotLocated: String?
         do throws(ClusterError) {
             switch try await DomainLocator.locate(domain, among: self.configuration.hosts) {
             case .host(let found):
-                host = found
+                located = found
             case .nowhere:
-                report.restoreProblem = "'\(domain)' runs on none of the configured hosts: the journal stays open"
-                return
+                whyNotLocated = "'\(domain)' runs on none of the configured hosts"
             case .several(let hosts):
-                report.restoreProblem =
-                    "'\(domain)' runs on several hosts (\(hosts.map(\.name).joined(separator: ", "))): "
-                    + "stop one copy, then run kvmmigrate recover"
-                return
+                whyNotLocated =
+                    "'\(domain)' runs on several hosts (\(hosts.map(\.name).joined(separator: ", "))): stop one copy"
             }
         } catch {
-            report.restoreProblem = error.description
+            whyNotLocated = error.description
+        }
+        guard let host = located else {
+            let why = whyNotLocated ?? "'\(domain)' could not be located"
+            journal.report(ClusterEvent(node: nil, step: "located", message: why, failed: true))
+            let restore =
+                delegate
+                ? await self.delegateRestore(steps: steps, journal: journal, domain: domain)
+                : await steps.restore(journal: journal, host: nil)
+            report.restore = restore
+            let done =
+                restore.succeeded
+                ? "CF timeout restored and SF started; the agents still point where they did before the migration"
+                : "not restored: "
+                    + restore.failures.sorted { $0.key < $1.key }.map { $0.value.description }.joined(separator: "; ")
+            report.restoreProblem = "\(why). \(done); run kvmmigrate recover once the domain runs on one host"
             return
         }
         report.host = host

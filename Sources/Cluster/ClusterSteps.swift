@@ -151,10 +151,14 @@ public struct ClusterSteps: Sendable {
     /// weight when configured), SF started. Idempotent: running it twice is harmless.
     ///
     /// A node that does not answer is retried with backoff; the others are restored regardless.
-    public func restore(journal: ClusterJournal, host: ClusterConfiguration.Host) async -> RestoreResult {
+    ///
+    /// With no `host` (the domain runs nowhere, on several hosts, or a host does not answer so where it runs is a
+    /// guess), the agents are left as they were before the prepare, which did not change them, and everything else
+    /// is restored: a cluster left with SF stopped and CF at 600 s could not fence the guest that needs it most.
+    public func restore(journal: ClusterJournal, host: ClusterConfiguration.Host?) async -> RestoreResult {
         try? journal.update {
             $0.phase = .restoring
-            $0.restoredToHost = host.name
+            $0.restoredToHost = host?.name
         }
         let record = journal.record
         var failures: [String: ClusterError] = [:]
@@ -189,8 +193,10 @@ public struct ClusterSteps: Sendable {
         await run("timeout-reloaded", "CF timeout loaded") { node throws(ClusterError) in
             try await node.runChecked([ClusterCommands.clusterSet, "-r"], logger: self.logger)
         }
-        await run("agents-pointed", "SF agents point at \(host.name) (\(host.address))") { node throws(ClusterError) in
-            try await self.pointAgents(on: node, guest: record.guestNode, host: host)
+        if let host {
+            await run("agents-pointed", "SF agents point at \(host.name) (\(host.address))") { node throws(ClusterError) in
+                try await self.pointAgents(on: node, guest: record.guestNode, host: host)
+            }
         }
         await run("sf-started", "shutdown facility started") { node throws(ClusterError) in
             try await self.startShutdownFacility(on: node)

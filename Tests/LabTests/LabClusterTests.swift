@@ -208,6 +208,38 @@ extension LabTests {
             try self.lab.expectRestored(pointingAt: "10.77.0.2")
         }
 
+        /// The guest dies while the cluster is prepared: it runs nowhere, so the agents cannot be pointed anywhere,
+        /// yet the restore still puts the CF timeout back and starts SF (issue 9: the cluster must be able to fence).
+        @Test func aGuestThatDiesWhilePreparedStillGetsTheClusterRestored() async throws {
+            defer { try? self.lab.resetAll() }
+            let marker = FileManager.default.temporaryDirectory.appending(path: "kvmm-hold-\(UUID().uuidString)").path
+            let command = try RunningCommand(
+                try self.lab.testHooksBinary,
+                ["migrate", self.lab.domain, self.lab.destinationURI, "-c", self.lab.sourceURI, "--cluster", "--json"],
+                environment: ["KVMMIGRATE_TEST_HOLD_AFTER_STEP": "6:\(marker)"]
+            )
+            for _ in 0..<1200 where !FileManager.default.fileExists(atPath: marker + ".held") {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            try self.lab.source().domain(named: self.lab.domain).destroy()
+            _ = FileManager.default.createFile(atPath: marker, contents: nil)
+            let result = command.wait()
+            try? FileManager.default.removeItem(atPath: marker)
+            try? FileManager.default.removeItem(atPath: marker + ".held")
+
+            #expect(result.exitCode != 0, "\(result.standardError)")
+            #expect(result.standardError.contains("runs on none of the configured hosts"), "\(result.standardError)")
+            #expect(result.standardError.contains("SF started"), "\(result.standardError)")
+            for node in self.lab.nodes {
+                let config = try self.lab.shell(on: node, "cat /etc/default/cluster.config")
+                #expect(config.contains("CLUSTER_TIMEOUT \"10\""), "\(node): \(config)")
+                #expect(try self.lab.shell(on: node, "/opt/SMAW/bin/cfset -a").contains("CLUSTER_TIMEOUT VALUE: 10"))
+                #expect(try self.lab.shutdownFacility(on: node) != nil, "\(node): SF not running")
+                // Not pointed anywhere: as before the migration.
+                #expect(try self.lab.agentHosts(on: node, for: "guest1") == ["10.77.0.1", "10.77.0.1"])
+            }
+        }
+
         @Test func verifyCatchesAStaleAgentLine() throws {
             // guest2 (domain2) runs on hostB; tell guest1's panic agent it is on hostA, as a missed after-step would.
             try self.lab.shell(
