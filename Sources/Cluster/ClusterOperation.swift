@@ -91,7 +91,7 @@ public struct ClusterOperation: Sendable {
     }
 
     /// The checks before an operation, the same for `check`, `migrate --dry-run` and `migrate`: the destination is
-    /// a configured host; no unfinished operation on this cluster; the domain is a node of it; every node answers,
+    /// a configured host; the domain runs on exactly one configured host now; no unfinished operation on this cluster; the domain is a node of it; every node answers,
     /// sees every node UP and runs a healthy shutdown facility. Changes nothing.
     ///
     /// - Parameters:
@@ -113,6 +113,23 @@ public struct ClusterOperation: Sendable {
                 .invalidValue,
                 "the destination \(destinationURI) is not a host of the cluster configuration "
                     + "\(self.configurationPath) (hosts: \(self.configuration.hosts.map(\.name).joined(separator: ", ")))"
+            )
+        }
+        // The restore points the agents at the host where the domain runs afterwards, found among the configured
+        // hosts: a domain that runs on none of them now (its host missing from `hosts:`) could not be found then.
+        switch try await DomainLocator.locate(domain, among: self.configuration.hosts) {
+        case .host: break
+        case .nowhere:
+            throw ClusterError(
+                .invalidValue,
+                "'\(domain)' runs on none of the hosts of \(self.configurationPath) "
+                    + "(\(self.configuration.hosts.map(\.name).joined(separator: ", "))): add its host to hosts:, or the "
+                    + "restore afterwards could not find it"
+            )
+        case .several(let hosts):
+            throw ClusterError(
+                .domainLocation,
+                "'\(domain)' runs on several hosts (\(hosts.map(\.name).joined(separator: ", "))): stop one copy first"
             )
         }
         let topology = try await ClusterTopology.discover(self.configuration, logger: self.logger)

@@ -194,7 +194,8 @@ public struct ClusterSteps: Sendable {
             try await node.runChecked([ClusterCommands.clusterSet, "-r"], logger: self.logger)
         }
         if let host {
-            await run("agents-pointed", "SF agents point at \(host.name) (\(host.address))") { node throws(ClusterError) in
+            await run("agents-pointed", "SF agents point at \(host.name) (\(host.address))") {
+                node throws(ClusterError) in
                 try await self.pointAgents(on: node, guest: record.guestNode, host: host)
             }
         }

@@ -10,7 +10,10 @@ public enum DomainLocator {
         case several([ClusterConfiguration.Host])
     }
 
-    /// Asks every host at once (read-only connections, each on its own thread).
+    /// How long a host may take to say whether it runs the domain.
+    public static let timeout: Duration = .seconds(30)
+
+    /// Asks every host at once (read-only connections, each on its own thread, each bounded by ``timeout``).
     ///
     /// - Throws: ``ClusterError`` with ``ClusterError/Code/domainLocation`` when a host that might run it does
     ///   not answer, so the answer would be a guess.
@@ -23,7 +26,7 @@ public enum DomainLocator {
         // Each host's answer, or why it gave none: one host's failure must not hide the others.
         let answers = ConcurrentResults<Result<Bool, LibvirtError>>()
         await concurrently(hosts) { host in
-            let answer = await runBlocking(named: "locate \(domain)") {
+            let answer = await runBlocking(named: "locate \(domain)", timeout: Self.timeout) {
                 Result { () throws(LibvirtError) -> Bool in
                     do throws(LibvirtError) {
                         let connection = try Connection(uri: host.uri, readOnly: true)
@@ -33,7 +36,20 @@ public enum DomainLocator {
                     }
                 }
             }
-            answers.record(answer, for: host.name)
+            switch answer {
+            case .success(let result): answers.record(result, for: host.name)
+            case .failure:
+                answers.record(
+                    .failure(
+                        LibvirtError(
+                            code: .operationTimeout,
+                            message: "no answer within \(Self.timeout.components.seconds) s",
+                            function: "virConnectOpenAuth"
+                        )
+                    ),
+                    for: host.name
+                )
+            }
         }
         var running: [ClusterConfiguration.Host] = []
         var unreachable: [String] = []

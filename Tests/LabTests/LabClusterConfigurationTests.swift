@@ -44,6 +44,11 @@ extension LabTests {
             ("cf-timeout: 600", "cf_timeout: 900", "unknown key 'cf_timeout' (did you mean 'cf-timeout'?)"),
             ("address: 10.77.0.2", "address: hostB.lab", "address must be the host OS's IP address"),
             ("connect-timeout: 5 ", "connect-timeout: 0 ", "ssh.connect-timeout must be 1 to 300 seconds, not 0"),
+            // The source left out of hosts: the restore could not find the guest if the migration failed.
+            (
+                "  - name: hostA\n    uri: qemu+tcp://10.77.0.1/system\n    address: 10.77.0.1\n", "",
+                "'domain1' runs on none of the hosts of",
+            ),
         ])
         func aConfigurationMistakeIsRefusedBeforeAnyChange(line: String, mistake: String, message: String) throws {
             let before = try self.lab.nodeFiles()
