@@ -52,6 +52,9 @@ public final class ClusterJournal: Sendable {
     /// Every event so far, in order.
     public var history: [ClusterEvent] { self.events.withLock { $0 } }
 
+    /// The operation's id (the journal's), which its lock on the nodes carries (``NodeLock``); `nil` without a journal.
+    public var operationID: String? { self.handle?.id }
+
     /// Changes the record durably.
     public func update(_ change: (inout ClusterOperationRecord) -> Void) throws(ClusterError) {
         if let handle = self.handle {

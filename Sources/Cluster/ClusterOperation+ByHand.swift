@@ -67,6 +67,9 @@ extension ClusterOperation {
                 report.verification = await steps.verify(journal: journal, host: host)
                 try? journal.update { $0.phase = .restored }
                 try? journal.finish()
+                if let id = journal.operationID {
+                    await NodeLock.release(on: topology.nodes, id: id, logger: self.logger)
+                }
             } else {
                 report.restoreProblem =
                     "not restored on "

@@ -216,6 +216,15 @@ public struct ClusterOperation: Sendable {
         if let warning = checked.colocation {
             journal.report(ClusterEvent(node: guest.nodeName, step: "colocation", message: warning, warning: true))
         }
+        // Another admin host's (or configuration's) operation on these nodes refuses this one before any change.
+        if let id = journal.operationID {
+            do throws(ClusterError) {
+                try await NodeLock.take(on: topology.nodes, id: id, logger: self.logger)
+            } catch {
+                try? journal.finish()
+                throw error
+            }
+        }
         var result: Result?
         do throws(ClusterError) {
             if delegate {
@@ -325,6 +334,9 @@ public struct ClusterOperation: Sendable {
         // Restored: the journal's job is done even when an agent still fails (that is for the operator, and
         // `kvmmigrate cluster verify` shows it); the report says so.
         try? journal.finish()
+        if let id = journal.operationID {
+            await NodeLock.release(on: steps.topology.nodes, id: id, logger: self.logger)
+        }
     }
 
     // MARK: - Recover
