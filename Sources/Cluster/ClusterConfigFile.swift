@@ -60,16 +60,15 @@ public struct ClusterConfigFile: Sendable, Hashable {
             return pair.name
         }
 
-        /// Gives a last line without a terminator one, before another line is appended.
-        mutating func terminate(with newline: String) {
+        /// Sets the line's terminator: `newline` when another line is appended after a last line without one,
+        /// `""` when the line becomes the last again and the file ended without one.
+        mutating func setTerminator(_ newline: String) {
             switch self {
-            case .verbatim(var line) where line.terminator.isEmpty:
+            case .verbatim(var line):
                 line.terminator = newline
                 self = .verbatim(line)
-            case .pair(let pair, let terminator) where terminator.isEmpty:
+            case .pair(let pair, _):
                 self = .pair(pair, terminator: newline)
-            default:
-                break
             }
         }
     }
@@ -161,6 +160,12 @@ public struct ClusterConfigFile: Sendable, Hashable {
     public func removingValue(for name: String) -> ClusterConfigFile {
         var copy = self
         copy.lines.removeAll { $0.name == name }
+        // A file that ended without a line break still does: the appended line had taken that over.
+        if self.lines.last?.name == name, self.lines.last?.textLine.terminator.isEmpty == true,
+            let last = copy.lines.indices.last
+        {
+            copy.lines[last].setTerminator("")
+        }
         return copy
     }
 
@@ -196,10 +201,14 @@ public struct ClusterConfigFile: Sendable, Hashable {
         let quote = try Self.quote(for: value, preferring: "\"", name: name)
         let pair = PairLine(prefix: "\(name) \(quote)", name: name, quote: quote, value: value, suffix: String(quote))
         let newline = TextLine.newline(of: self.lines.map(\.textLine))
-        if let last = copy.lines.indices.last {
-            copy.lines[last].terminate(with: newline)
+        // A file that ends without a line break keeps ending without one, so that removing the line again
+        // (``removingValue(for:)``) gives back its bytes.
+        var terminator = newline
+        if let last = copy.lines.indices.last, copy.lines[last].textLine.terminator.isEmpty {
+            copy.lines[last].setTerminator(newline)
+            terminator = ""
         }
-        copy.lines.append(.pair(pair, terminator: newline))
+        copy.lines.append(.pair(pair, terminator: terminator))
         return copy
     }
 

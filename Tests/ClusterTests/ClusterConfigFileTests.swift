@@ -105,9 +105,9 @@ import Testing
     }
 
     @Test(arguments: [
-        ("CFCP \"cfcp\"", "CFCP \"cfcp\"\nCLUSTER_TIMEOUT \"600\"\n"),
+        ("CFCP \"cfcp\"", "CFCP \"cfcp\"\nCLUSTER_TIMEOUT \"600\""),
         ("CFCP \"cfcp\"\r\n", "CFCP \"cfcp\"\r\nCLUSTER_TIMEOUT \"600\"\r\n"),
-        ("# no pairs\r\n# at all", "# no pairs\r\n# at all\r\nCLUSTER_TIMEOUT \"600\"\r\n"),
+        ("# no pairs\r\n# at all", "# no pairs\r\n# at all\r\nCLUSTER_TIMEOUT \"600\""),
         ("", "CLUSTER_TIMEOUT \"600\"\n"),
     ])
     func appendingFollowsTheFileLineEndings(text: String, expected: String) throws {
@@ -194,5 +194,15 @@ import Testing
         #expect(restored.rendered == original)
         #expect(restored.clusterTimeout == 10)
         #expect(file.removingValue(for: "CLUSTER_TIMEOUT").rendered == original)
+    }
+
+    /// Found by the fuzz target cluster-config: the added line had given the file a final line break that
+    /// removing it left behind.
+    @Test(arguments: ["CFCP \"cfcp\"", "CFCP \"cfcp\"\r\n# no final line break", "# only a comment"])
+    func removingAnAddedTimeoutKeepsAFileWithoutAFinalLineBreak(original: String) throws {
+        let prepared = try ClusterEdits.prepared(clusterConfig: original, timeout: 600)
+        #expect(try ClusterConfigFile(parsing: prepared).clusterTimeout == 600)
+        #expect(!prepared.hasSuffix("\n"))
+        #expect(Array(try ClusterEdits.restored(clusterConfig: prepared, before: nil).utf8) == Array(original.utf8))
     }
 }
