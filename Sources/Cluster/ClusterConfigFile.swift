@@ -205,7 +205,9 @@ public struct ClusterConfigFile: Sendable, Hashable {
         // (``removingValue(for:)``) gives back its bytes.
         var terminator = newline
         if let last = copy.lines.indices.last, copy.lines[last].textLine.terminator.isEmpty {
-            copy.lines[last].setTerminator(newline)
+            // A stray CR ending that line stays its content: a "\n" after it would read as a "\r\n".
+            let endsInReturn = copy.lines[last].textLine.content.unicodeScalars.last == "\r"
+            copy.lines[last].setTerminator(endsInReturn ? "\r\n" : newline)
             terminator = ""
         }
         copy.lines.append(.pair(pair, terminator: terminator))

@@ -197,8 +197,10 @@ import Testing
     }
 
     /// Found by the fuzz target cluster-config: the added line had given the file a final line break that
-    /// removing it left behind.
-    @Test(arguments: ["CFCP \"cfcp\"", "CFCP \"cfcp\"\r\n# no final line break", "# only a comment"])
+    /// removing it left behind (and a stray CR ending the file had become part of a CRLF).
+    @Test(arguments: [
+        "CFCP \"cfcp\"", "CFCP \"cfcp\"\r\n# no final line break", "# only a comment", "CFCP \"cfcp\"\n\r", "\r",
+    ])
     func removingAnAddedTimeoutKeepsAFileWithoutAFinalLineBreak(original: String) throws {
         let prepared = try ClusterEdits.prepared(clusterConfig: original, timeout: 600)
         #expect(try ClusterConfigFile(parsing: prepared).clusterTimeout == 600)
