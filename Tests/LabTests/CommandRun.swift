@@ -51,6 +51,24 @@ final class RunningCommand: @unchecked Sendable {
         kill(self.process.processIdentifier, number)
     }
 
+    /// Waits for the process to end, at most `timeLimit` when there is one: past it, the process's group (Process
+    /// starts each child in a group of its own) is killed and the wait fails.
+    func wait(timeLimit: Duration?) throws -> CommandRun {
+        if let timeLimit {
+            let deadline = ContinuousClock.now + timeLimit
+            while self.process.isRunning {
+                guard ContinuousClock.now < deadline else {
+                    let pid = self.process.processIdentifier
+                    kill(getpgid(pid) == pid ? -pid : pid, SIGKILL)
+                    let command = ([self.process.executableURL?.path ?? ""] + (self.process.arguments ?? []))
+                    throw LabError("\(command.joined(separator: " ")) did not end within \(timeLimit)")
+                }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+        }
+        return self.wait()
+    }
+
     /// Waits for the process to end.
     func wait() -> CommandRun {
         self.process.waitUntilExit()
@@ -63,7 +81,12 @@ final class RunningCommand: @unchecked Sendable {
     }
 }
 
-/// Runs `executable` with `arguments` (and more environment variables) to its end.
-func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> CommandRun {
-    try RunningCommand(executable, arguments, environment: environment).wait()
+/// Runs `executable` with `arguments` (and more environment variables) to its end, or at most `timeLimit`.
+func run(
+    _ executable: URL,
+    _ arguments: [String],
+    environment: [String: String] = [:],
+    timeLimit: Duration? = nil
+) throws -> CommandRun {
+    try RunningCommand(executable, arguments, environment: environment).wait(timeLimit: timeLimit)
 }

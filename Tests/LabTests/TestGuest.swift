@@ -24,14 +24,19 @@ struct TestGuest {
         let result = try run(
             URL(filePath: "/bin/bash"),
             [lab.labScript.path, "guest", "start", name, "--host", host, "--memory", "\(memoryMiB)"] + options
-                + ["--"] + commandLine
+                + ["--"] + commandLine,
+            timeLimit: .seconds(240)
         )
         guard result.exitCode == 0 else { throw LabError("lab guest start \(name): \(result.standardError)") }
     }
 
     /// Destroys the guest on every host.
     func stop() {
-        _ = try? run(URL(filePath: "/bin/bash"), [self.lab.labScript.path, "guest", "stop", self.name])
+        _ = try? run(
+            URL(filePath: "/bin/bash"),
+            [self.lab.labScript.path, "guest", "stop", self.name],
+            timeLimit: .seconds(60)
+        )
     }
 
     /// What the guest wrote to its serial port so far (both hosts append to the same file).
