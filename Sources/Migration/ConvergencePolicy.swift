@@ -117,6 +117,14 @@ public struct ConvergencePolicy: Sendable, Hashable {
     /// The default policy.
     public static let balanced = ConvergencePolicy(.balanced)
 
+    /// This policy for a tunnelled migration, which cannot switch to post-copy: the ladder without its post-copy
+    /// rung. A post-copy time-out action stays, so that the request refuses what was asked for explicitly.
+    public var withoutPostCopyRung: ConvergencePolicy {
+        var policy = self
+        policy.allowPostCopy = false
+        return policy
+    }
+
     /// The migration must be started with post-copy enabled (`VIR_MIGRATE_POSTCOPY`) for the ladder or the
     /// timeout action to switch to it.
     public var needsPostCopy: Bool { self.allowPostCopy || self.timeoutAction == .postcopy }

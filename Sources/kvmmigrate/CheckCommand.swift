@@ -56,6 +56,8 @@ extension KVMMigrate {
                 destinationURI: self.destinationURI ?? "",
                 offline: self.offline,
                 persistent: self.offline,
+                // The default policy's post-copy rung cannot be had tunnelled (a migration leaves it out too).
+                policy: self.tunnelled ? ConvergencePolicy.balanced.withoutPostCopyRung : .balanced,
                 tunnelled: self.tunnelled,
                 tls: self.tls,
                 parameters: MigrationParameters(migrationURI: self.migrateURI, destinationName: self.dname),

@@ -150,7 +150,7 @@ extension KVMMigrate {
             if self.offline && self.policyOptions.changesPreset {
                 throw ValidationError("--offline moves only the definition: drop the convergence options.")
             }
-            let policy = try self.policyOptions.resolved()
+            let policy = try self.policyOptions.resolved(tunnelled: self.tunnelled)
             do throws(MigrationError) {
                 try self.request(policy: policy).validateOptions()
             } catch {
@@ -205,7 +205,7 @@ extension KVMMigrate {
         }
 
         func run() async throws {
-            let given = self.request(policy: try self.policyOptions.resolved())
+            let given = self.request(policy: try self.policyOptions.resolved(tunnelled: self.tunnelled))
             let request: MigrationRequest
             do throws(MigrationError) { request = try await URIResolution.resolve(given) } catch {
                 if self.dryRun {

@@ -70,8 +70,9 @@ struct PolicyOptions: ParsableArguments {
             || self.completionTimeout != nil || self.timeoutAction != nil || self.totalTimeout != nil
     }
 
-    /// The preset with the knobs applied.
-    func resolved() throws(ValidationError) -> ConvergencePolicy {
+    /// The preset with the knobs applied. A `tunnelled` migration cannot switch to post-copy: the preset's
+    /// post-copy rung goes unless `--allow-postcopy` asked for it (the request then refuses the combination).
+    func resolved(tunnelled: Bool = false) throws(ValidationError) -> ConvergencePolicy {
         var policy = ConvergencePolicy(self.policy ?? .balanced)
         if let milliseconds = self.maxDowntime, !Self.downtimeRange.contains(milliseconds) {
             throw ValidationError("--max-downtime must be 1 to 2000000 ms, not \(milliseconds).")
@@ -109,6 +110,7 @@ struct PolicyOptions: ParsableArguments {
             policy.timeoutAction = self.timeoutAction ?? .suspend
         }
         if self.changesPreset { policy.preset = nil }
+        if tunnelled && self.allowPostcopy == nil { policy = policy.withoutPostCopyRung }
         return policy
     }
 

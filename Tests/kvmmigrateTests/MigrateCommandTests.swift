@@ -34,6 +34,32 @@ import Testing
         #expect(command.output.json)
     }
 
+    /// A tunnelled migration cannot switch to post-copy: the default ladder leaves that rung out rather than refusing
+    /// `--tunnelled`; asking for post-copy with it, or for TLS, is still a usage error.
+    @Test func tunnelledLeavesThePostCopyRungOut() throws {
+        let command = try #require(
+            try KVMMigrate.parseAsRoot(["migrate", "d", "qemu+tcp://b/system", "--tunnelled"]) as? KVMMigrate.Migrate
+        )
+        let request = command.request(policy: try command.policyOptions.resolved(tunnelled: true))
+        #expect(!request.policy.needsPostCopy)
+        #expect(request.flags.contains(.tunnelled))
+        #expect(!request.flags.contains(.postCopy))
+        #expect(throws: Never.self) { try request.validateOptions() }
+        for postCopy in [["--allow-postcopy"], ["--policy", "fastest"]] {
+            let message = usageError(["migrate", "d", "qemu+tcp://b/system", "--tunnelled"] + postCopy)
+            #expect(message.contains("Post-copy cannot be used with --tunnelled"), "\(postCopy): \(message)")
+        }
+        let tls = usageError(["migrate", "d", "qemu+tcp://b/system", "--tunnelled", "--tls"])
+        #expect(tls.contains("--tls and --tunnelled"), "\(tls)")
+    }
+
+    @Test func checkTunnelledIsAValidRequest() throws {
+        let command = try #require(
+            try KVMMigrate.parseAsRoot(["check", "d", "qemu+tcp://b/system", "--tunnelled"]) as? KVMMigrate.Check
+        )
+        #expect(throws: Never.self) { try command.request.validate() }
+    }
+
     @Test func offlineImpliesPersistent() throws {
         let command = try #require(
             try KVMMigrate.parseAsRoot(["migrate", "d", "qemu+tcp://b/system", "--offline"]) as? KVMMigrate.Migrate
