@@ -83,7 +83,8 @@ extension LabTests {
 
         /// Over TLS, with the lab CA's certificates at libvirt's default paths (admin's and each host's /etc/pki).
         @Test func checkAndMigrateOverTLS() throws {
-            let (source, destination) = try self.addresses
+            // The destination by name, the source by address: the certificates name both.
+            let (source, _) = try self.addresses
             try self.checkAndMigrate(
                 "tr-tls",
                 from: "qemu+tls://\(source)/system",
