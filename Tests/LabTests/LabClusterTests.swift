@@ -162,9 +162,18 @@ extension LabTests {
             try self.lab.expectRestored(pointingAt: "10.77.0.1")
         }
 
-        /// Stops the tool after `step`, cuts guest2's link, lets it go on.
-        private func migrateCuttingGuest2(afterStep step: Int) async throws -> CommandRun {
+        /// Runs a cluster migration that holds after remote step `step` (the test hook), does `meanwhile`, lets it
+        /// go on, then does `after` once it has ended.
+        private func migrateHolding(
+            afterStep step: Int,
+            meanwhile: () throws -> Void,
+            after: () throws -> Void = {}
+        ) async throws -> CommandRun {
             let marker = FileManager.default.temporaryDirectory.appending(path: "kvmm-hold-\(UUID().uuidString)").path
+            defer {
+                try? FileManager.default.removeItem(atPath: marker)
+                try? FileManager.default.removeItem(atPath: marker + ".held")
+            }
             let command = try RunningCommand(
                 try self.lab.testHooksBinary,
                 ["migrate", self.lab.domain, self.lab.destinationURI, "-c", self.lab.sourceURI, "--cluster", "--json"],
@@ -173,13 +182,20 @@ extension LabTests {
             for _ in 0..<1200 where !FileManager.default.fileExists(atPath: marker + ".held") {
                 try await Task.sleep(for: .milliseconds(100))
             }
-            try self.lab.link("guest2", up: false)
+            try meanwhile()
             _ = FileManager.default.createFile(atPath: marker, contents: nil)
             let result = command.wait()
-            try self.lab.link("guest2", up: true)
-            try? FileManager.default.removeItem(atPath: marker)
-            try? FileManager.default.removeItem(atPath: marker + ".held")
+            try after()
             return result
+        }
+
+        /// Stops the tool after `step`, cuts guest2's link, lets it go on.
+        private func migrateCuttingGuest2(afterStep step: Int) async throws -> CommandRun {
+            try await self.migrateHolding(
+                afterStep: step,
+                meanwhile: { try self.lab.link("guest2", up: false) },
+                after: { try self.lab.link("guest2", up: true) }
+            )
         }
 
         @Test func nodeUnreachableDuringPrepare() async throws {
@@ -212,20 +228,10 @@ extension LabTests {
         /// yet the restore still puts the CF timeout back and starts SF (issue 9: the cluster must be able to fence).
         @Test func aGuestThatDiesWhilePreparedStillGetsTheClusterRestored() async throws {
             defer { try? self.lab.resetAll() }
-            let marker = FileManager.default.temporaryDirectory.appending(path: "kvmm-hold-\(UUID().uuidString)").path
-            let command = try RunningCommand(
-                try self.lab.testHooksBinary,
-                ["migrate", self.lab.domain, self.lab.destinationURI, "-c", self.lab.sourceURI, "--cluster", "--json"],
-                environment: ["KVMMIGRATE_TEST_HOLD_AFTER_STEP": "6:\(marker)"]
+            let result = try await self.migrateHolding(
+                afterStep: 6,
+                meanwhile: { try self.lab.source().domain(named: self.lab.domain).destroy() }
             )
-            for _ in 0..<1200 where !FileManager.default.fileExists(atPath: marker + ".held") {
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            try self.lab.source().domain(named: self.lab.domain).destroy()
-            _ = FileManager.default.createFile(atPath: marker, contents: nil)
-            let result = command.wait()
-            try? FileManager.default.removeItem(atPath: marker)
-            try? FileManager.default.removeItem(atPath: marker + ".held")
 
             #expect(result.exitCode != 0, "\(result.standardError)")
             #expect(result.standardError.contains("runs on none of the configured hosts"), "\(result.standardError)")

@@ -92,33 +92,9 @@ import Testing
 @Suite struct MigrateOutputTests {
     private func report(
         outcome: MigrationOutcome = .completed,
-        location: DomainLocation = DomainLocation(
-            sourceState: DomainStateInfo(state: .shutOff, reason: 4),
-            destinationState: DomainStateInfo(state: .running, reason: 2)
-        )
+        location: DomainLocation = sampleLocation
     ) -> MigrationReport {
-        var stats = JobStats(type: .completed)
-        stats.downtime = .milliseconds(37)
-        stats.setupTime = .milliseconds(9)
-        stats.timeElapsed = .milliseconds(500)
-        stats.dataProcessed = 50 << 20
-        stats.memoryIteration = 3
-        return MigrationReport(
-            outcome: outcome,
-            domainName: "domain1",
-            domainUUID: "6b3c7a1e-0000-4000-8000-000000000001",
-            sourceURI: "qemu+tcp://10.77.0.1/system",
-            destinationURI: "qemu+tcp://10.77.0.2/system",
-            sourceHostname: "hostA",
-            destinationHostname: "hostB",
-            startedAt: Date(timeIntervalSince1970: 0),
-            totalTime: .milliseconds(2412),
-            completedStatistics: outcome == .completed ? stats : nil,
-            memoryPassesSeen: 2,
-            location: location,
-            errorMessage: outcome == .completed ? nil : "operation aborted",
-            abortReason: outcome == .aborted ? "SIGINT" : nil
-        )
+        sampleReport(outcome: outcome, location: location)
     }
 
     @Test func jsonIsOneDocumentWithUnitsInKeyNames() throws {

@@ -90,28 +90,7 @@ import Testing
 
 @Suite struct MigrationReportTextTests {
     @Test func rowsContinueUnderTheirValueWithinTheWidth() throws {
-        var stats = JobStats(type: .completed)
-        stats.downtime = .milliseconds(37)
-        stats.dataProcessed = 50 << 20
-        var report = MigrationReport(
-            outcome: .completed,
-            domainName: "domain1",
-            domainUUID: "6b3c7a1e-0000-4000-8000-000000000001",
-            sourceURI: "qemu+tcp://10.77.0.1/system",
-            destinationURI: "qemu+tcp://10.77.0.2/system",
-            sourceHostname: "hostA",
-            destinationHostname: "hostB",
-            startedAt: Date(timeIntervalSince1970: 0),
-            totalTime: .milliseconds(2412),
-            completedStatistics: stats,
-            memoryPassesSeen: 2,
-            location: DomainLocation(
-                sourceState: DomainStateInfo(state: .shutOff, reason: 4),
-                destinationState: DomainStateInfo(state: .running, reason: 2)
-            ),
-            errorMessage: nil,
-            abortReason: nil
-        )
+        var report = sampleReport()
         report.policy = ConvergencePolicy(.lowDowntime)
         for glyphs in [Glyphs(unicode: true), Glyphs(unicode: false)] {
             let text = report.text(width: 60, glyphs: glyphs)
