@@ -47,16 +47,18 @@ public final class Connection: @unchecked Sendable {
         }
     }
 
-    /// What libvirt makes of `uri`: the URI it opens for libvirt's default (`nil`) or for an alias from
-    /// libvirt.conf's `uri_aliases`, as `virConnectGetURI` names it. Opens a read-only connection, bounded by
-    /// `timeout`, and closes it.
+    /// Opens a connection as ``init(uri:readOnly:)`` does, off the cooperative pool, giving up after `timeout`: a
+    /// daemon that takes the TCP connection and then answers nothing (stopped, hung) would hold the caller forever.
+    /// The blocked call's thread finishes on its own; a connection it makes late is closed.
     ///
-    /// - Returns: The URI, or libvirt's error (a timeout is reported as `VIR_ERR_OPERATION_TIMEOUT`).
-    public static func resolve(_ uri: String?, timeout: Duration) async -> Result<String, LibvirtError> {
-        let opened = await runBlocking(named: "resolve uri", timeout: timeout) {
-            Result { () throws(LibvirtError) -> String in
-                try Connection(uri: uri, readOnly: true).canonicalURI()
-            }
+    /// - Returns: The connection, or libvirt's error; a timeout is `VIR_ERR_OPERATION_TIMEOUT`.
+    public static func open(
+        uri: String?,
+        readOnly: Bool = false,
+        timeout: Duration
+    ) async -> Result<Connection, LibvirtError> {
+        let opened = await runBlocking(named: "connect", timeout: timeout) {
+            Result { () throws(LibvirtError) in try Connection(uri: uri, readOnly: readOnly) }
         }
         switch opened {
         case .success(let result): return result
@@ -68,6 +70,22 @@ public final class Connection: @unchecked Sendable {
                     function: "virConnectOpenAuth"
                 )
             )
+        }
+    }
+
+    /// What libvirt makes of `uri`: the URI it opens for libvirt's default (`nil`) or for an alias from
+    /// libvirt.conf's `uri_aliases`, as `virConnectGetURI` names it. Opens a read-only connection, bounded by
+    /// `timeout` (``open(uri:readOnly:timeout:)``), and closes it.
+    ///
+    /// - Returns: The URI, or libvirt's error (a timeout is reported as `VIR_ERR_OPERATION_TIMEOUT`).
+    public static func resolve(_ uri: String?, timeout: Duration) async -> Result<String, LibvirtError> {
+        switch await Self.open(uri: uri, readOnly: true, timeout: timeout) {
+        case .success(let connection):
+            return await runBlocking(named: "resolve uri") {
+                Result { () throws(LibvirtError) in try connection.canonicalURI() }
+            }
+        case .failure(let error):
+            return .failure(error)
         }
     }
 

@@ -266,13 +266,11 @@ public enum MigrationCheck {
         var problems: [String] = []
         for (role, host) in hosts {
             let uri = "qemu+tls://\(Self.bracketed(host))/system"
-            let opened = await runBlocking(named: "tls \(role)", timeout: Self.tlsTimeout) {
-                Result { () throws(LibvirtError) in _ = try Connection(uri: uri, readOnly: true) }
-            }
-            switch opened {
-            case .success(.success): continue
-            case .success(.failure(let error)): problems.append("\(role) \(host): \(error.message)")
-            case .failure: problems.append("\(role) \(host): no answer on libvirt's TLS port within 10 s")
+            switch await Connection.open(uri: uri, readOnly: true, timeout: Self.tlsTimeout) {
+            case .success: continue
+            case .failure(let error) where error.code == .operationTimeout:
+                problems.append("\(role) \(host): no answer on libvirt's TLS port within 10 s")
+            case .failure(let error): problems.append("\(role) \(host): \(error.message)")
             }
         }
         if problems.isEmpty {

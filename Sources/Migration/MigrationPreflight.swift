@@ -42,28 +42,17 @@ public enum MigrationPreflight {
     public static let connectTimeout: Duration = .seconds(30)
 
     private static func open(_ uri: String, role: String, readOnly: Bool) async -> Result<Connection, MigrationError> {
-        let opened = await runBlocking(named: "connect \(role)", timeout: Self.connectTimeout) {
-            Result { () throws(LibvirtError) in try Connection(uri: uri, readOnly: readOnly) }
-                .mapError { error in
-                    let code: MigrationError.Code =
-                        error.code == .invalidArgument || error.message.contains("parse")
-                        ? .invalidURI : .hostUnreachable
-                    return MigrationError(
-                        code,
-                        "cannot connect to the \(role) \(uri): \(error.message)",
-                        underlying: error
-                    )
-                }
-        }
-        switch opened {
-        case .success(let result): return result
-        case .failure:
-            return .failure(
-                MigrationError(
+        await Connection.open(uri: uri, readOnly: readOnly, timeout: Self.connectTimeout).mapError { error in
+            if error.code == .operationTimeout {
+                return MigrationError(
                     .hostUnreachable,
-                    "the \(role) \(uri) did not answer within \(Self.connectTimeout.components.seconds) s"
+                    "the \(role) \(uri) did not answer within \(Self.connectTimeout.components.seconds) s",
+                    underlying: error
                 )
-            )
+            }
+            let code: MigrationError.Code =
+                error.code == .invalidArgument || error.message.contains("parse") ? .invalidURI : .hostUnreachable
+            return MigrationError(code, "cannot connect to the \(role) \(uri): \(error.message)", underlying: error)
         }
     }
 

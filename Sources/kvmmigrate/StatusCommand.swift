@@ -15,27 +15,14 @@ extension KVMMigrate {
 
         func run() async throws {
             let uri = self.connection.sourceURI
-            let name = uri ?? "libvirt's default URI"
             let domain = self.domain
             let host: String
             let statuses: [MigrationStatus]
             do throws(MigrationError) {
-                let answer = await runBlocking(named: "status", timeout: MigrationPreflight.connectTimeout) {
-                    Result { () throws(MigrationError) in
-                        let connection: Connection
-                        do throws(LibvirtError) { connection = try Connection(uri: uri, readOnly: true) } catch {
-                            throw MigrationError(.hostUnreachable, "cannot connect to \(name): \(error.message)")
-                        }
-                        return (connection.uri, try MigrationStatus.list(on: connection, domain: domain))
-                    }
+                (host, statuses) = try await withHost(uri, readOnly: true, named: "status") {
+                    connection throws(MigrationError) in
+                    (connection.uri, try MigrationStatus.list(on: connection, domain: domain))
                 }
-                guard case .success(let result) = answer else {
-                    throw MigrationError(
-                        .hostUnreachable,
-                        "\(name) did not answer within \(MigrationPreflight.connectTimeout.components.seconds) s"
-                    )
-                }
-                (host, statuses) = try result.get()
             } catch {
                 if self.output.json { print(JSONOutput.encode(StatusFailure(error: error))) }
                 ProgressDisplay.write("Error: \(error.message)\n")
@@ -73,23 +60,12 @@ extension KVMMigrate {
             let uri = self.sourceURI ?? recorded?.record.sourceURI
             let name = uri ?? "libvirt's default URI"
             do throws(MigrationError) {
-                let answer = await runBlocking(named: "cancel", timeout: MigrationPreflight.connectTimeout) {
-                    Result { () throws(MigrationError) in
-                        let connection: Connection
-                        do throws(LibvirtError) { connection = try Connection(uri: uri) } catch {
-                            throw MigrationError(.hostUnreachable, "cannot connect to \(name): \(error.message)")
-                        }
-                        try MigrationStatus.cancel(domain, on: connection)
-                    }
-                }
-                guard case .success(let result) = answer else {
-                    throw MigrationError(
-                        .hostUnreachable,
-                        "\(name) did not answer within \(MigrationPreflight.connectTimeout.components.seconds) s: "
-                            + "the migration may still run (kvmmigrate status)"
-                    )
-                }
-                try result.get()
+                try await withHost(
+                    uri,
+                    readOnly: false,
+                    named: "cancel",
+                    whenSilent: ": the migration may still run (kvmmigrate status)"
+                ) { connection throws(MigrationError) in try MigrationStatus.cancel(domain, on: connection) }
             } catch {
                 ProgressDisplay.write("Error: \(error.message)\n")
                 throw error.exitCode
@@ -184,4 +160,36 @@ struct MigrationStatusDocument: Encodable {
             return text
         }.joined(separator: "\n")
     }
+}
+
+/// Opens `uri` (libvirt's default when `nil`) and runs `body` on the connection, off the cooperative pool, the
+/// whole bounded by the pre-flight's connect timeout: `status` and `cancel` against a daemon that answers nothing
+/// end with one line instead of waiting for ever.
+///
+/// - Parameter whenSilent: Added to the message when the bound passes.
+private func withHost<Value: Sendable>(
+    _ uri: String?,
+    readOnly: Bool,
+    named name: String,
+    whenSilent: String = "",
+    _ body: @escaping @Sendable (Connection) throws(MigrationError) -> Value
+) async throws(MigrationError) -> Value {
+    let host = uri ?? "libvirt's default URI"
+    let timeout = MigrationPreflight.connectTimeout
+    let answer = await runBlocking(named: name, timeout: timeout) {
+        Result { () throws(MigrationError) -> Value in
+            let connection: Connection
+            do throws(LibvirtError) { connection = try Connection(uri: uri, readOnly: readOnly) } catch {
+                throw MigrationError(.hostUnreachable, "cannot connect to \(host): \(error.message)")
+            }
+            return try body(connection)
+        }
+    }
+    guard case .success(let result) = answer else {
+        throw MigrationError(
+            .hostUnreachable,
+            "\(host) did not answer within \(timeout.components.seconds) s" + whenSilent
+        )
+    }
+    return try result.get()
 }
