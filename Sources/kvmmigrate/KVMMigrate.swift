@@ -30,8 +30,23 @@ struct KVMMigrate: AsyncParsableCommand {
             }
         } catch {
             if let document = UsageErrorDocument(error, arguments: arguments) { print(JSONOutput.encode(document)) }
+            if let line = Self.usageErrorLine(for: error, arguments: arguments) {
+                ProgressDisplay.write(line + "\n")
+                Self.exit(withError: ExitCode.validationFailure)
+            }
             Self.exit(withError: error)
         }
+    }
+
+    /// A usage error on one line, as virsh gives it, with where to read more: `Error: Unknown option '--bogus'
+    /// (see 'kvmmigrate migrate --help')`. ArgumentParser's own message adds the option's help and the usage on
+    /// three more lines. `nil` for everything that is no usage error (help, `--version`, a command's own exit).
+    static func usageErrorLine(for error: any Error, arguments: [String]) -> String? {
+        guard !(error is ExitCode), Self.exitCode(for: error) == .validationFailure else { return nil }
+        let first = Self.message(for: error).split(separator: "\n").first.map(String.init) ?? ""
+        let message = first.hasPrefix("Error: ") ? String(first.dropFirst(7)) : first
+        let help = ["kvmmigrate", UsageErrorDocument.command(in: arguments), "--help"].compactMap { $0 }
+        return "Error: \(message) (see '\(help.joined(separator: " "))')"
     }
 
     static var configuration: CommandConfiguration {

@@ -58,3 +58,33 @@ import Testing
         }
     }
 }
+
+/// A usage error is one line on standard error, naming where to read more (the brief: "a clear one-line error").
+@Suite struct UsageErrorLineTests {
+    private func error(_ arguments: [String]) -> any Error {
+        do {
+            _ = try KVMMigrate.parseAsRoot(arguments)
+        } catch {
+            return error
+        }
+        return ExitCode.success
+    }
+
+    @Test(arguments: [
+        (["migrate", "--bogus", "d", "u"], "Error: Unknown option '--bogus' (see 'kvmmigrate migrate --help')"),
+        (
+            ["migrate", "d", "u", "--max-downtime", "18446744073709551615"],
+            "Error: --max-downtime must be 1 to 2000000 ms, not 18446744073709551615. (see 'kvmmigrate migrate --help')"
+        ),
+        (["cluster", "verify", "--bogus"], "Error: Unknown option '--bogus' (see 'kvmmigrate cluster verify --help')"),
+        (["frobnicate"], "Error: Unexpected argument 'frobnicate' (see 'kvmmigrate --help')"),
+    ])
+    func oneLine(arguments: [String], line: String) {
+        #expect(KVMMigrate.usageErrorLine(for: self.error(arguments), arguments: arguments) == line)
+    }
+
+    @Test(arguments: [["--help"], ["migrate", "--help"], ["--version"]])
+    func helpAndVersionAreNoUsageErrors(arguments: [String]) {
+        #expect(KVMMigrate.usageErrorLine(for: self.error(arguments), arguments: arguments) == nil)
+    }
+}
