@@ -73,6 +73,13 @@ extension Lab {
         guard result.exitCode == 0 else { throw LabError("lab link: \(result.standardError)") }
     }
 
+    /// Stops (SIGSTOP) or continues every process of a node or host (`lab freeze`): it keeps its link and the
+    /// kernel still takes TCP connections, but nothing answers.
+    func freeze(_ name: String, _ frozen: Bool) throws {
+        let result = try run(URL(filePath: "/bin/bash"), [self.labScript.path, "freeze", name, frozen ? "on" : "off"])
+        guard result.exitCode == 0 else { throw LabError("lab freeze: \(result.standardError)") }
+    }
+
     /// The guest cluster's nodes, as `lab up --nodes N` made them: guest1 … guestN.
     var nodes: [String] {
         let state = ProcessInfo.processInfo.environment["KVMMIGRATE_LAB_STATE"] ?? "/run/kvmm-lab"

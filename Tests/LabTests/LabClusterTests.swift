@@ -224,6 +224,51 @@ extension LabTests {
             try self.lab.expectRestored(pointingAt: "10.77.0.2")
         }
 
+        /// Stops the tool after `step`, freezes guest2 (its processes stopped: the link stays, TCP connects, ssh
+        /// gets no answer), lets it go on, and continues guest2 when the tool has ended. Returns the run and how
+        /// long the tool took after it was let go.
+        private func migrateFreezingGuest2(afterStep step: Int) async throws -> (CommandRun, Duration) {
+            var released = ContinuousClock.now
+            let result = try await self.migrateHolding(
+                afterStep: step,
+                meanwhile: {
+                    try self.lab.freeze("guest2", true)
+                    released = .now
+                },
+                after: { try self.lab.freeze("guest2", false) }
+            )
+            return (result, ContinuousClock.now - released)
+        }
+
+        /// A node frozen during the prepare (issue 9): the migration does not start, within the ssh bounds, and the
+        /// rest is as with a cut link.
+        @Test func nodeFrozenDuringPrepare() async throws {
+            defer { try? self.lab.freeze("guest2", false) }
+            let (result, elapsed) = try await self.migrateFreezingGuest2(afterStep: 2)
+            #expect(result.exitCode == 6, "\(result.standardError)")
+            #expect(result.standardError.contains("the migration did not start"), "\(result.standardError)")
+            #expect(result.standardError.contains("guest2"))
+            #expect(elapsed < .seconds(150), "took \(elapsed)")
+            try self.lab.expectUnchanged()
+            let recovered = try self.kvmmigrate(["recover"])
+            #expect(recovered.exitCode == 0, "\(recovered.standardError)")
+            try self.lab.expectRestored(pointingAt: "10.77.0.1")
+        }
+
+        /// A node frozen during the restore: guest1 restored, guest2 named for `recover`, within the ssh bounds.
+        @Test func nodeFrozenDuringRestore() async throws {
+            defer { try? self.lab.freeze("guest2", false) }
+            let (result, elapsed) = try await self.migrateFreezingGuest2(afterStep: 8)
+            #expect(result.exitCode == 6, "\(result.standardError)")
+            #expect(result.standardError.contains("guest2"))
+            #expect(result.standardError.contains("kvmmigrate recover"), "\(result.standardError)")
+            #expect(elapsed < .seconds(150), "took \(elapsed)")
+            #expect(try self.lab.addressOfHost(running: self.lab.domain) == "10.77.0.2")
+            let recovered = try self.kvmmigrate(["recover"])
+            #expect(recovered.exitCode == 0, "\(recovered.standardError)")
+            try self.lab.expectRestored(pointingAt: "10.77.0.2")
+        }
+
         /// The guest dies while the cluster is prepared: it runs nowhere, so the agents cannot be pointed anywhere,
         /// yet the restore still puts the CF timeout back and starts SF (issue 9: the cluster must be able to fence).
         @Test func aGuestThatDiesWhilePreparedStillGetsTheClusterRestored() async throws {
