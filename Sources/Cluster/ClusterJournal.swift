@@ -14,7 +14,12 @@ import Synchronization
 ///   two minutes) until `FILE` exists, so a test can cut a node's link in the middle of a prepare or restore.
 public final class ClusterJournal: Sendable {
     private let handle: JournalHandle<ClusterOperationRecord>?
-    private let fallback: Mutex<ClusterOperationRecord>
+    /// The record as the operation knows it: every change lands here first, then on disk. When the disk refuses
+    /// (full, read-only), this copy still says what was done on which node, so the restore that follows in this
+    /// process undoes exactly that.
+    private let current: Mutex<ClusterOperationRecord>
+    /// Whether a failed write was already reported (once per operation).
+    private let storageWarned = Mutex(false)
     private let onEvent: @Sendable (ClusterEvent) -> Void
     #if KVMMIGRATE_TEST_HOOKS
     private let stepsRecorded = Mutex(0)
@@ -32,7 +37,7 @@ public final class ClusterJournal: Sendable {
         onEvent: @escaping @Sendable (ClusterEvent) -> Void = { _ in }
     ) {
         self.handle = handle
-        self.fallback = Mutex(handle?.record ?? record)
+        self.current = Mutex(handle?.record ?? record)
         self.onEvent = onEvent
         #if KVMMIGRATE_TEST_HOOKS
         let environment = ProcessInfo.processInfo.environment
@@ -45,9 +50,8 @@ public final class ClusterJournal: Sendable {
         #endif
     }
 
-    public var record: ClusterOperationRecord {
-        self.handle?.record ?? self.fallback.withLock { $0 }
-    }
+    /// The record with every change made so far, also those the disk refused.
+    public var record: ClusterOperationRecord { self.current.withLock { $0 } }
 
     /// Every event so far, in order.
     public var history: [ClusterEvent] { self.events.withLock { $0 } }
@@ -55,17 +59,61 @@ public final class ClusterJournal: Sendable {
     /// The operation's id (the journal's), which its lock on the nodes carries (``NodeLock``); `nil` without a journal.
     public var operationID: String? { self.handle?.id }
 
-    /// Changes the record durably.
+    /// Changes the record, in memory and then durably (under one lock, so the disk never gets an older copy after a
+    /// newer one).
+    ///
+    /// - Throws: ``ClusterError/Code/journal`` when the disk refused the record; the change is kept in memory
+    ///   (``record``) all the same.
     public func update(_ change: (inout ClusterOperationRecord) -> Void) throws(ClusterError) {
-        if let handle = self.handle {
+        let handle = self.handle
+        let failure: JournalError? = self.current.withLock { record in
+            change(&record)
+            guard let handle else { return nil }
+            let copy = record
             do throws(JournalError) {
-                try handle.update(change)
+                try handle.update { $0 = copy }
+                return nil
             } catch {
-                throw ClusterError(.journal, "cannot write the operation journal: \(error.message)")
+                return error
             }
-        } else {
-            self.fallback.withLock { change(&$0) }
         }
+        if let failure {
+            throw ClusterError(.journal, "cannot write the operation journal: \(failure.message)")
+        }
+    }
+
+    /// Records that a restore step is done on `node`, as ``done(_:on:_:)``, except that a journal the disk refuses does
+    /// not stop the restore: the step is done on the node, and a restore is safe to repeat (`kvmmigrate recover` would
+    /// run it again from the last record on disk). The first refusal is reported as a warning.
+    public func doneRestoring(_ step: String, on node: String, _ message: String) {
+        do throws(ClusterError) {
+            try self.done(step, on: node, message)
+        } catch {
+            self.report(ClusterEvent(node: node, step: step, message: message))
+            self.warnOnce(about: error)
+        }
+    }
+
+    /// Records a change that only helps a later `recover` (the phase of a restore), warning once when the disk
+    /// refuses it.
+    public func updateIfPossible(_ change: (inout ClusterOperationRecord) -> Void) {
+        do throws(ClusterError) { try self.update(change) } catch { self.warnOnce(about: error) }
+    }
+
+    private func warnOnce(about error: ClusterError) {
+        let first = self.storageWarned.withLock { warned in
+            defer { warned = true }
+            return !warned
+        }
+        guard first else { return }
+        self.report(
+            ClusterEvent(
+                node: nil,
+                step: "journal",
+                message: "\(error.message); the restore goes on (it is safe to repeat)",
+                warning: true
+            )
+        )
     }
 
     /// Records that `step` is done on `node` (durably), reports it, and applies the crash test hook.
@@ -93,6 +141,23 @@ public final class ClusterJournal: Sendable {
     public func report(_ event: ClusterEvent) {
         self.events.withLock { $0.append(event) }
         self.onEvent(event)
+    }
+
+    /// Ends the operation as ``finish()`` does; when the journal cannot be closed, says so (warning): the next operation
+    /// on this cluster will then ask for `kvmmigrate recover`, which finds the cluster restored.
+    public func finishOrWarn() {
+        do throws(ClusterError) {
+            try self.finish()
+        } catch {
+            self.report(
+                ClusterEvent(
+                    node: nil,
+                    step: "journal",
+                    message: "\(error.message): the next operation on this cluster asks for kvmmigrate recover first",
+                    warning: true
+                )
+            )
+        }
     }
 
     /// Ends the operation: the record leaves the list of unfinished operations.

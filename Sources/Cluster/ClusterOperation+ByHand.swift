@@ -65,8 +65,8 @@ extension ClusterOperation {
             report.restore = restore
             if restore.succeeded {
                 report.verification = await steps.verify(journal: journal, host: host)
-                try? journal.update { $0.phase = .restored }
-                try? journal.finish()
+                journal.updateIfPossible { $0.phase = .restored }
+                journal.finishOrWarn()
                 if let id = journal.operationID {
                     await NodeLock.release(on: topology.nodes, id: id, logger: self.logger)
                 }

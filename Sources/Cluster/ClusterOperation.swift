@@ -330,10 +330,10 @@ public struct ClusterOperation: Sendable {
         }
         let verification = await steps.verify(journal: journal, host: host)
         report.verification = verification
-        try? journal.update { $0.phase = .restored }
+        journal.updateIfPossible { $0.phase = .restored }
         // Restored: the journal's job is done even when an agent still fails (that is for the operator, and
         // `kvmmigrate cluster verify` shows it); the report says so.
-        try? journal.finish()
+        journal.finishOrWarn()
         if let id = journal.operationID {
             await NodeLock.release(on: steps.topology.nodes, id: id, logger: self.logger)
         }
@@ -458,7 +458,7 @@ public struct ClusterOperation: Sendable {
                     timeout: .seconds(300),
                     logger: self.logger
                 )
-                try journal.done("sfkvmmigrate-u", on: node.name, "sfkvmmigrate -u \(domain) -g")
+                journal.doneRestoring("sfkvmmigrate-u", on: node.name, "sfkvmmigrate -u \(domain) -g")
                 return ClusterSteps.RestoreResult(failures: [:])
             } catch {
                 failures[node.name] = error

@@ -156,7 +156,7 @@ public struct ClusterSteps: Sendable {
     /// guess), the agents are left as they were before the prepare, which did not change them, and everything else
     /// is restored: a cluster left with SF stopped and CF at 600 s could not fence the guest that needs it most.
     public func restore(journal: ClusterJournal, host: ClusterConfiguration.Host?) async -> RestoreResult {
-        try? journal.update {
+        journal.updateIfPossible {
             $0.phase = .restoring
             $0.restoredToHost = host?.name
         }
@@ -172,7 +172,7 @@ public struct ClusterSteps: Sendable {
             await concurrently(pending) { node in
                 do throws(ClusterError) {
                     try await self.retrying(node) { () throws(ClusterError) in try await body(node) }
-                    try journal.done(step, on: node.name, message)
+                    journal.doneRestoring(step, on: node.name, message)
                 } catch {
                     let located = error.node == nil ? error.located(node: node.name) : error
                     journal.report(

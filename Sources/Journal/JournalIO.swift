@@ -48,14 +48,16 @@ enum JournalIO {
             try Self.checkTrusted(directory: path, information)
             return
         }
-        do {
-            try FileManager.default.createDirectory(
-                atPath: path,
-                withIntermediateDirectories: true,
-                attributes: [.posixPermissions: NSNumber(value: Int16(Self.directoryMode))]
-            )
-        } catch {
-            throw JournalError(.storage, "could not create the journal directory \(path): \(error)")
+        // mkdir(2) one level at a time, parents first, so that the error is the system's own words
+        // ("Read-only file system", "No space left on device") and names the directory that failed. A parent
+        // created here is checked like the directory (mode 0700); an existing parent is the operator's.
+        let parent = (path as NSString).deletingLastPathComponent
+        var parentInformation = stat()
+        if !parent.isEmpty, parent != path, lstat(parent, &parentInformation) != 0 {
+            try Self.ensureDirectory(parent)
+        }
+        guard mkdir(path, Self.directoryMode) == 0 || errno == EEXIST else {
+            throw Self.failure("could not create the journal directory", path, errno: errno)
         }
         // The umask may have narrowed or the attributes been ignored; set the mode explicitly.
         guard chmod(path, Self.directoryMode) == 0 else {
@@ -90,11 +92,18 @@ enum JournalIO {
 
     /// The names in a directory (without `.` and `..`).
     static func contents(of path: String) throws(JournalError) -> [String] {
-        do {
-            return try FileManager.default.contentsOfDirectory(atPath: path)
-        } catch {
-            throw JournalError(.storage, "could not list the journal directory \(path): \(error)")
+        guard let directory = opendir(path) else {
+            throw Self.failure("could not list the journal directory", path, errno: errno)
         }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+                String(decoding: bytes.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
     }
 
     /// Makes renames and unlinks in the directory durable (`fsync(2)` on the directory).

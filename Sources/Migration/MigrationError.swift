@@ -57,6 +57,9 @@ extension MigrationError {
             [
                 .invalidURI, .hostUnreachable, .domainNotFound, .domainNotRunning, .destinationHasDomain, .sameHost,
                 .invalidRequest, .operationInProgress,
+                // The lock's record is written before anything is asked of a host: a journal that cannot be written
+                // (a read-only or full state directory) refuses the migration with nothing changed.
+                .journal,
             ].contains(self)
         }
     }

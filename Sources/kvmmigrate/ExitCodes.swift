@@ -13,8 +13,8 @@ enum ExitCodes {
             2,
             "refused before anything changed: unknown domain, domain not running, destination already runs a "
                 + "domain of that name or UUID, destination is the source, contradictory options, the domain is being "
-                + "migrated already; with --cluster: cluster not healthy, domain not a node, an unfinished operation "
-                + "(run kvmmigrate recover)"
+                + "migrated already, the state directory cannot be written (read-only, full); with --cluster: "
+                + "cluster not healthy, domain not a node, an unfinished operation (run kvmmigrate recover)"
         ),
         (3, "aborted on request (Ctrl-C, SIGTERM): the guest keeps running on the source"),
         (4, "the migration failed: the guest keeps running on the source"),

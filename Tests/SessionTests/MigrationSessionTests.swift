@@ -420,7 +420,9 @@ import Verification
         #expect(SessionOutcome.Status(MigrationError(.destinationHasDomain, "x")) == .refused)
         #expect(SessionOutcome.Status(MigrationError(.operationInProgress, "x")) == .refused)
         #expect(SessionOutcome.Status(MigrationError(.aborted, "x")) == .aborted)
-        #expect(SessionOutcome.Status(MigrationError(.journal, "x")) == .internalFailure)
+        // The lock's record is written before anything is asked of a host: a journal that cannot be written refuses.
+        #expect(SessionOutcome.Status(MigrationError(.journal, "x")) == .refused)
+        #expect(SessionOutcome.Status(MigrationError(.init(rawValue: "something-else"), "x")) == .internalFailure)
         #expect(SessionOutcome.Status(ClusterError(.nodeUnreachable, "x")) == .unreachable)
         #expect(SessionOutcome.Status(ClusterError(.journal, "x")) == .refused)
     }
