@@ -330,13 +330,14 @@ public struct RemoteResult: Sendable, Hashable {
         self.exitStatus == 0
     }
 
-    /// The first line of `text` that isn't blank, trimmed, or `nil` when there is none.
+    /// The first line of `text` that isn't blank, trimmed and made printable (at most 200 characters; control
+    /// characters shown as `\u{1B}`), or `nil` when there is none.
     static func firstLine(of text: String) -> String? {
         for line in text.split(whereSeparator: \.isNewline) {
             guard let first = line.firstIndex(where: { !$0.isWhitespace }),
                 let last = line.lastIndex(where: { !$0.isWhitespace })
             else { continue }
-            return String(line[first...last])
+            return printable(line[first...last], limit: 200)
         }
         return nil
     }

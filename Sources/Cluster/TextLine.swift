@@ -74,11 +74,29 @@ struct TextLine: Sendable, Hashable {
     }
 }
 
-/// Shortens text quoted in an error message, so that a hostile very long line can't flood the terminal.
+/// Shortens text quoted in an error message, so that a hostile very long line can't flood the terminal, and makes it
+/// safe to print (``printable(_:limit:)``).
 ///
 /// Only for text that can't hold a password.
 func excerpt(_ text: String, limit: Int = 60) -> String {
-    let scalars = text.unicodeScalars
-    guard scalars.count > limit else { return text }
-    return String(String.UnicodeScalarView(scalars.prefix(limit))) + "…"
+    printable(text, limit: limit)
+}
+
+/// Text from a node made safe for one line of a terminal or a log: control and format characters (an escape
+/// sequence, a NUL, a carriage return, a right-to-left override, a line separator) are shown as `\u{1B}`, and at most
+/// `limit` characters are kept, then `…`. Ordinary text, also non-ASCII, is unchanged.
+func printable(_ text: some StringProtocol, limit: Int) -> String {
+    var result = ""
+    var count = 0
+    for scalar in text.unicodeScalars {
+        guard count < limit else { return result + "…" }
+        switch scalar.properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .unassigned, .privateUse:
+            result += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+        default:
+            result.unicodeScalars.append(scalar)
+        }
+        count += 1
+    }
+    return result
 }
