@@ -101,7 +101,11 @@ final class MigrationMonitor: Sendable {
                 if let lifecycle {
                     group.addTask {
                         for await event in lifecycle {
-                            tracker.withLock { $0.note(event) }
+                            // A new phase (switch-over, post-copy) is shown when it begins, from the last reading.
+                            let elapsed = ContinuousClock.now - start
+                            if let change = tracker.withLock({ $0.phaseChange(event, elapsed: elapsed) }) {
+                                onProgress(change)
+                            }
                             if event.isPostCopyStarted { controller.withLock { $0.notePostCopyStarted() } }
                         }
                     }
@@ -117,6 +121,11 @@ final class MigrationMonitor: Sendable {
                             try? await Task.sleep(for: .milliseconds(25))
                             if tracker.withLock({ $0.isSwitchingOver }) { continue }
                             if let statistics = await runBlocking(named: "job stats", { try? domain.jobStats() }) {
+                                // The pass's first observation is shown too: a trace then has each pass's start.
+                                let elapsed = ContinuousClock.now - start
+                                if let progress = tracker.withLock({ $0.update(statistics, elapsed: elapsed) }) {
+                                    onProgress(progress)
+                                }
                                 observe(statistics)
                             }
                         }

@@ -54,6 +54,9 @@ public struct MigrationProgress: Sendable, Hashable {
     public var fractionDone: Double
     /// QEMU's estimate of the downtime if it switched over now.
     public var expectedDowntime: Duration?
+    /// libvirt's `data_total`: what the migration has to send in all, as it stands now (it grows as dirty pages
+    /// are sent again).
+    public var dataTotalBytes: UInt64?
 
     public init(
         phase: MigrationPhase,
@@ -64,7 +67,8 @@ public struct MigrationProgress: Sendable, Hashable {
         memoryPass: Int?,
         dirtyRateBytesPerSecond: UInt64?,
         fractionDone: Double,
-        expectedDowntime: Duration?
+        expectedDowntime: Duration?,
+        dataTotalBytes: UInt64? = nil
     ) {
         self.phase = phase
         self.elapsed = elapsed
@@ -75,5 +79,6 @@ public struct MigrationProgress: Sendable, Hashable {
         self.dirtyRateBytesPerSecond = dirtyRateBytesPerSecond
         self.fractionDone = fractionDone
         self.expectedDowntime = expectedDowntime
+        self.dataTotalBytes = dataTotalBytes
     }
 }

@@ -12,6 +12,7 @@ public struct ProgressTracker: Sendable {
     private var lastProcessed: (bytes: UInt64, at: Duration)?
     private var lastPass: Int?
     private var lastStatistics: JobStats?
+    private var lastProgress: MigrationProgress?
 
     public init() {}
 
@@ -38,6 +39,17 @@ public struct ProgressTracker: Sendable {
             // Resumed on the source: the switch-over did not happen (cancelled or failed).
             self.phase = .preCopy(pass: self.lastPass ?? 1)
         }
+    }
+
+    /// Takes a lifecycle event and returns, when it changed the phase, the last observation again in the new phase
+    /// at `elapsed`: a switch-over shown when it begins, without a read of the statistics (none is made then).
+    public mutating func phaseChange(_ event: LifecycleEvent, elapsed: Duration) -> MigrationProgress? {
+        let before = self.phase
+        self.note(event)
+        guard self.phase != before, var progress = self.lastProgress else { return nil }
+        progress.phase = self.phase
+        progress.elapsed = elapsed
+        return progress
     }
 
     /// Takes a migration-iteration event: a new memory pass began.
@@ -70,7 +82,7 @@ public struct ProgressTracker: Sendable {
         }
         self.lastProcessed = (processed, elapsed)
         let pageSize = statistics.memoryPageSize ?? 4096
-        return MigrationProgress(
+        let progress = MigrationProgress(
             phase: self.phase,
             elapsed: elapsed,
             dataProcessedBytes: processed,
@@ -79,7 +91,10 @@ public struct ProgressTracker: Sendable {
             memoryPass: self.lastPass,
             dirtyRateBytesPerSecond: statistics.memoryDirtyRate.map { $0 * pageSize },
             fractionDone: self.fraction,
-            expectedDowntime: statistics.downtime
+            expectedDowntime: statistics.downtime,
+            dataTotalBytes: statistics.dataTotal ?? statistics.memoryTotal
         )
+        self.lastProgress = progress
+        return progress
     }
 }
