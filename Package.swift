@@ -10,6 +10,8 @@ let package = Package(
         .library(name: "Cluster", targets: ["Cluster"]),
         .library(name: "Verification", targets: ["Verification"]),
         .library(name: "Session", targets: ["Session"]),
+        .library(name: "Trace", targets: ["Trace"]),
+        .library(name: "Chart", targets: ["Chart"]),
         .executable(name: "kvmmigrate", targets: ["kvmmigrate"]),
     ],
     dependencies: [
@@ -32,6 +34,10 @@ let package = Package(
         ),
         // Crash-safe operation records and locks; knows nothing of libvirt or clusters.
         .target(name: "Journal"),
+        // A run's trace as JSON Lines: the record, its writer and its reader; knows nothing of libvirt.
+        .target(name: "Trace"),
+        // A trace drawn as SVG (and PNG through rsvg-convert); knows nothing of libvirt.
+        .target(name: "Chart", dependencies: ["Trace"]),
         .target(
             name: "Migration",
             dependencies: ["Libvirt", "Journal", .product(name: "Logging", package: "swift-log")]
@@ -58,14 +64,14 @@ let package = Package(
         .target(
             name: "Session",
             dependencies: [
-                "Libvirt", "Journal", "Migration", "Cluster", "Verification",
+                "Libvirt", "Journal", "Migration", "Cluster", "Verification", "Trace",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "kvmmigrate",
             dependencies: [
-                "Libvirt", "Migration", "Cluster", "Verification", "Session",
+                "Libvirt", "Migration", "Cluster", "Verification", "Session", "Trace", "Chart",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -77,10 +83,12 @@ let package = Package(
         .testTarget(name: "VerificationTests", dependencies: ["Verification", "Cluster", "Libvirt"]),
         .testTarget(
             name: "SessionTests",
-            dependencies: ["Session", "Migration", "Cluster", "Verification", "Libvirt"]
+            dependencies: ["Session", "Migration", "Cluster", "Verification", "Libvirt", "Trace"]
         ),
+        .testTarget(name: "TraceTests", dependencies: ["Trace"]),
+        .testTarget(name: "ChartTests", dependencies: ["Chart", "Trace"]),
         .testTarget(name: "kvmmigrateTests", dependencies: ["kvmmigrate", "Migration", "Libvirt"]),
-        .testTarget(name: "LabTests", dependencies: ["Libvirt", "Migration", "Cluster", "Journal"]),
+        .testTarget(name: "LabTests", dependencies: ["Libvirt", "Migration", "Cluster", "Journal", "Trace"]),
     ],
     swiftLanguageModes: [.v6]
 )

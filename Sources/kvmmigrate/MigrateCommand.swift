@@ -5,6 +5,7 @@ import Libvirt
 import Logging
 import Migration
 import Session
+import Trace
 import Verification
 
 extension KVMMigrate {
@@ -124,6 +125,15 @@ extension KVMMigrate {
 
         @OptionGroup(title: "Output") var output: OutputOptions
 
+        @Option(
+            help: ArgumentHelp(
+                "Record the run as JSON Lines in this file (samples, passes, policy and cluster steps, phases, "
+                    + "downtime, outcome), for kvmmigrate plot.",
+                valueName: "file"
+            )
+        )
+        var trace: String?
+
         /// Cluster mode: `--cluster`, or a cluster configuration named on the command line.
         var clusterMode: Bool { self.cluster || self.clusterOptions.path != nil || self.delegate }
 
@@ -161,6 +171,12 @@ extension KVMMigrate {
             }
             if self.postcopyResume && (self.clusterMode || self.dryRun || self.offline) {
                 throw ValidationError("--postcopy-resume cannot be combined with --cluster, --dry-run or --offline.")
+            }
+            if self.trace != nil && self.dryRun {
+                throw ValidationError("--trace records a migration, and --dry-run runs none: give one of them.")
+            }
+            if let trace = self.trace, trace.isEmpty {
+                throw ValidationError("--trace needs a file name.")
             }
             if self.clusterMode && self.dname != nil {
                 throw ValidationError("--dname cannot be used with --cluster: the SF agents name the domain.")
@@ -206,11 +222,16 @@ extension KVMMigrate {
 
         func run() async throws {
             let given = self.request(policy: try self.policyOptions.resolved(tunnelled: self.tunnelled))
+            // The operation starts here: the trace's times count from now.
+            let tracer = try self.trace.map { path in
+                SessionTracer(try Self.traceWriter(path), command: "migrate", domain: given.domain)
+            }
             let request: MigrationRequest
             do throws(MigrationError) { request = try await URIResolution.resolve(given) } catch {
                 if self.dryRun {
                     return try CheckReport.show(MigrationCheck.failedPreflight(error), json: self.output.json)
                 }
+                tracer?.finish(SessionOutcome(status: .init(error), refusal: .migration(error)))
                 if self.output.json {
                     print(MigrateDocument(error: error, request: given, exitCode: .unreachable, cluster: nil).json())
                 }
@@ -252,9 +273,23 @@ extension KVMMigrate {
             }
             defer { watcher.stop() }
             async let running = session.run()
-            for await event in session.events { display.render(event) }
+            for await event in session.events {
+                display.render(event)
+                tracer?.record(event)
+            }
             let outcome = await running
+            tracer?.finish(outcome)
             try self.report(outcome, request: request)
+        }
+
+        /// Creates the `--trace` file; a file that cannot be created is a usage error (exit 64), found before
+        /// anything changes. A write that fails later only warns: tracing never stops a migration.
+        static func traceWriter(_ path: String) throws -> TraceWriter {
+            do throws(TraceError) {
+                return try TraceWriter(path: path) { warning in ProgressDisplay.write("Warning: \(warning)\n") }
+            } catch {
+                throw ValidationError("--trace: \(error.message).")
+            }
         }
 
         /// What the operator reads when a signal arrives.
