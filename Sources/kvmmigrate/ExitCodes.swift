@@ -30,7 +30,12 @@ enum ExitCodes {
                 + "answer says, or split by a broken post-copy migration (resume it with migrate --postcopy-resume); "
                 + "verify: a placement check failed"
         ),
-        (64, "invalid command line"),
+        (64, "invalid command line (plot: a PNG asked for without rsvg-convert, Debian package librsvg2-bin)"),
+        (
+            65,
+            "plot: the trace cannot be used (unreadable, empty, cut short, not a trace, absurd values), or the "
+                + "picture cannot be written"
+        ),
     ]
 
     /// The table as `--help` shows it: `EXIT STATUS`, then one entry per code, wrapped by the parser.
@@ -54,6 +59,8 @@ extension ExitCode {
     static let clusterNotHealthy = ExitCode(6)
     /// The guest's location needs an operator: both, none or unknown.
     static let needsAttention = ExitCode(7)
+    /// `plot`: the trace cannot be read or used, or the picture cannot be written (sysexits' `EX_DATAERR`).
+    static let unusableTrace = ExitCode(65)
 
     /// The exit code of an operation's outcome: the one mapping from the library's statuses.
     init(_ status: SessionOutcome.Status) {

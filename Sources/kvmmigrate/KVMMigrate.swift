@@ -57,7 +57,7 @@ struct KVMMigrate: AsyncParsableCommand {
             version: Self.versionLine,
             subcommands: [
                 Migrate.self, Evacuate.self, Check.self, Verify.self, Status.self, Cancel.self, ClusterGroup.self,
-                Recover.self,
+                Recover.self, Plot.self,
             ]
         )
     }
