@@ -63,9 +63,11 @@ struct SVGDocument {
         _ height: Double,
         fill: String,
         stroke: String? = nil,
-        title: String? = nil
+        title: String? = nil,
+        class name: String? = nil
     ) {
-        var attributes = [
+        var attributes = name.map { [("class", $0)] } ?? []
+        attributes += [
             ("x", Self.number(x)), ("y", Self.number(y)), ("width", Self.number(max(width, 0))),
             ("height", Self.number(max(height, 0))), ("fill", fill),
         ]
@@ -87,9 +89,11 @@ struct SVGDocument {
         size: Double? = nil,
         fill: String = "#222222",
         weight: String? = nil,
-        rotate: Double? = nil
+        rotate: Double? = nil,
+        class name: String? = nil
     ) {
-        var attributes = [("x", Self.number(x)), ("y", Self.number(y))]
+        var attributes = name.map { [("class", $0)] } ?? []
+        attributes += [("x", Self.number(x)), ("y", Self.number(y))]
         if anchor != "start" { attributes.append(("text-anchor", anchor)) }
         if let size { attributes.append(("font-size", Self.number(size))) }
         attributes.append(("fill", fill))

@@ -139,7 +139,14 @@ extension TraceChart {
         for (top, height) in panels {
             for (index, band) in self.passes.enumerated() where index % 2 == 0 {
                 let x = scaleX(band.span.lowerBound)
-                document.rectangle(x, top, max(scaleX(band.span.upperBound) - x, 0.5), height, fill: Palette.band)
+                document.rectangle(
+                    x,
+                    top,
+                    max(scaleX(band.span.upperBound) - x, 0.5),
+                    height,
+                    fill: Palette.band,
+                    class: "pass-band"
+                )
             }
             for tick in stride(from: 0, through: self.duration, by: timeStep) {
                 document.line(scaleX(tick), top, scaleX(tick), top + height, stroke: Palette.grid)
@@ -153,7 +160,15 @@ extension TraceChart {
             let label = "\(band.pass)"
             let labelWidth = Self.textWidth(label, size: 10)
             guard centre - labelWidth / 2 >= lastLabelEnd + 3 else { continue }
-            document.text(label, centre, remainingTop + 12, anchor: "middle", size: 10, fill: Palette.muted)
+            document.text(
+                label,
+                centre,
+                remainingTop + 12,
+                anchor: "middle",
+                size: 10,
+                fill: Palette.muted,
+                class: "pass-number"
+            )
             lastLabelEnd = centre + labelWidth / 2
         }
         if !self.passes.isEmpty {
