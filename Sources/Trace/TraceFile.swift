@@ -28,6 +28,10 @@ public struct TraceFile: Sendable {
         let data: Data
         do {
             let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            // A device or a pipe would be read forever (or not at all): a trace is a file.
+            guard attributes[.type] as? FileAttributeType == .typeRegular else {
+                throw TraceError(.unreadable, "\(path) is not a regular file")
+            }
             if let size = attributes[.size] as? Int, size > Self.maximumBytes {
                 throw TraceError(.tooLarge, "\(path) is \(size >> 20) MiB: no trace is that large")
             }

@@ -193,6 +193,12 @@ final class Warnings: Sendable {
         #expect(file.records.map(\.kind.rawValue) == ["start", "hologram"])
     }
 
+    @Test func aDeviceIsNotATraceFile() {
+        let error = #expect(throws: TraceError.self) { try TraceFile(contentsOf: "/dev/urandom") }
+        #expect(error?.code == .unreadable)
+        #expect(error?.description == "/dev/urandom is not a regular file")
+    }
+
     @Test func aMissingFileIsOneLine() {
         let error = #expect(throws: TraceError.self) { try TraceFile(contentsOf: "/nonexistent-kvmm/run.jsonl") }
         #expect(error?.code == .unreadable)
