@@ -15,7 +15,7 @@
 /// ```
 ///
 /// A trace holds what the operator's screen shows and no secret: names of domains, hosts and steps, amounts and
-/// rates, never a URI's user or a password.
+/// rates, and the notices and refusals in the report's words (which may name a libvirt URI), never a password.
 public struct TraceRecord: Codable, Sendable, Hashable {
     /// What a line tells; an open set, so that a reader skips a type it does not know.
     public struct Kind: RawRepresentable, Codable, Sendable, Hashable, CustomStringConvertible {
