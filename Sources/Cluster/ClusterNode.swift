@@ -96,4 +96,26 @@ public struct ClusterNode: Sendable, Hashable {
         guard changed != text else { return false }
         return try await self.write(changed, to: path, logger: logger)
     }
+
+    /// Reads a file and applies `change` to its text as ``edit(_:ifExists:logger:_:)`` would, and writes nothing:
+    /// the checks before a prepare try every edit the operation will make, so that a file it cannot edit refuses
+    /// the operation before anything changed.
+    ///
+    /// - Throws: What ``edit(_:ifExists:logger:_:)`` would throw before its write.
+    public func rehearseEdit(
+        _ path: String,
+        ifExists: Bool = false,
+        logger: Logger,
+        _ change: (String) throws(ClusterError) -> String
+    ) async throws(ClusterError) {
+        guard let text = try await self.read(path, logger: logger) else {
+            if ifExists { return }
+            throw ClusterError(.malformedFile, "the file does not exist", node: self.name, path: path)
+        }
+        do throws(ClusterError) {
+            _ = try change(text)
+        } catch {
+            throw error.located(node: self.name, path: path)
+        }
+    }
 }

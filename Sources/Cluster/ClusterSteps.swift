@@ -37,7 +37,46 @@ public struct ClusterSteps: Sendable {
         guard problems.isEmpty else {
             throw ClusterError(.notHealthy, "the cluster is not healthy: " + problems.joined(separator: "; "))
         }
+        let unusable = await self.rehearse(guest: guest.nodeName, status: status)
+        guard unusable.isEmpty else {
+            throw ClusterError(
+                .malformedFile,
+                "a file the migration would edit cannot be edited, so nothing was changed: "
+                    + unusable.map(\.description).joined(separator: "; ")
+            )
+        }
         return (guest, status)
+    }
+
+    /// Tries, on every node, every edit the prepare and the restore will make, and writes nothing: `cluster.config`
+    /// (as the checks just read it) raised and put back, and the agent files and `rcsd.cfg` pointed at a
+    /// configured host (the one with a weight, when one has). Returns what fails, per node, in the nodes' order.
+    ///
+    /// A node whose files the restore could not edit would be left with SF stopped; another node whose prepare
+    /// already ran would then need its own value back. Refusing before the first change avoids both.
+    func rehearse(guest: String, status: ClusterStatus) async -> [ClusterError] {
+        guard let host = self.configuration.hosts.first(where: { $0.weight != nil }) ?? self.configuration.hosts.first
+        else { return [] }
+        let timeout = self.configuration.migrationClusterTimeout
+        let failures = ConcurrentResults<ClusterError>()
+        await concurrently(self.topology.nodes) { node in
+            do throws(ClusterError) {
+                if let text = status.nodes.first(where: { $0.node == node.name })?.clusterConfigText {
+                    do throws(ClusterError) {
+                        let before = try ClusterConfigFile(parsing: text).value(for: ClusterFormat.clusterTimeoutKey)
+                            .flatMap { Int($0) }
+                        let prepared = try ClusterEdits.prepared(clusterConfig: text, timeout: timeout)
+                        _ = try ClusterEdits.restored(clusterConfig: prepared, before: before)
+                    } catch {
+                        throw error.located(node: node.name, path: ClusterFormat.clusterConfigPath)
+                    }
+                }
+                try await self.pointAgents(on: node, guest: guest, host: host, rehearsing: true)
+            } catch {
+                failures.record(error.node == nil ? error.located(node: node.name) : error, for: node)
+            }
+        }
+        return failures.inOrder(of: self.topology.nodes).map(\.value)
     }
 
     // MARK: - Prepare
@@ -167,7 +206,9 @@ public struct ClusterSteps: Sendable {
             _ message: String,
             _ body: @escaping @Sendable (ClusterNode) async throws(ClusterError) -> Void
         ) async {
-            let pending = self.topology.nodes.filter { failures[$0.name] == nil }
+            // Only nodes the prepare recorded (before changing anything on them): a node without a record was never
+            // changed, and its CF timeout is not known to the operation, so nothing is written there.
+            let pending = self.topology.nodes.filter { failures[$0.name] == nil && record.node($0.name) != nil }
             let results = ConcurrentResults<ClusterError>()
             await concurrently(pending) { node in
                 do throws(ClusterError) {
@@ -211,17 +252,32 @@ public struct ClusterSteps: Sendable {
     /// for the guest that names its host (``ClusterTopology/hostAgents(of:)``) — the libvirt agents' host address,
     /// and in `SA_vmchkhost.cfg` the host's CF node name and address. A libvirt agent file that `rcsd.cfg` does
     /// not list for the guest is still kept in step when it exists, since its line names the host too.
+    ///
+    /// - Parameter rehearsing: Read the files and make the edits without writing them (``ClusterNode/rehearseEdit(_:ifExists:logger:_:)``).
     public func pointAgents(
         on node: ClusterNode,
         guest: String,
-        host: ClusterConfiguration.Host
+        host: ClusterConfiguration.Host,
+        rehearsing: Bool = false
     ) async throws(ClusterError) {
+        let logger = self.logger
+        func edit(
+            _ path: String,
+            ifExists: Bool = false,
+            _ change: (String) throws(ClusterError) -> String
+        ) async throws(ClusterError) {
+            if rehearsing {
+                try await node.rehearseEdit(path, ifExists: ifExists, logger: logger, change)
+            } else {
+                try await node.edit(path, ifExists: ifExists, logger: logger, change)
+            }
+        }
         let listed = self.topology.hostAgents(of: guest)
         for (agent, path) in [
             ("SA_libvirtgp", ClusterFormat.libvirtPanicAgentConfigPath),
             ("SA_libvirtgr", ClusterFormat.libvirtResetAgentConfigPath),
         ] {
-            try await node.edit(path, ifExists: !listed.contains(agent), logger: self.logger) {
+            try await edit(path, ifExists: !listed.contains(agent)) {
                 text throws(ClusterError) in
                 try ClusterEdits.pointed(
                     libvirtAgentConfig: text,
@@ -232,7 +288,7 @@ public struct ClusterSteps: Sendable {
             }
         }
         if listed.contains("SA_vmchkhost") {
-            try await node.edit(ClusterFormat.hostCheckAgentConfigPath, logger: self.logger) {
+            try await edit(ClusterFormat.hostCheckAgentConfigPath) {
                 text throws(ClusterError) in
                 try ClusterEdits.pointed(
                     hostCheckConfig: text,
@@ -243,7 +299,7 @@ public struct ClusterSteps: Sendable {
             }
         }
         if let weight = host.weight {
-            try await node.edit(ClusterFormat.shutdownDaemonConfigPath, logger: self.logger) {
+            try await edit(ClusterFormat.shutdownDaemonConfigPath) {
                 text throws(ClusterError) in
                 try ClusterEdits.weighted(daemonConfig: text, guest: guest, weight: weight)
             }
