@@ -6,6 +6,46 @@ import Testing
 extension Lab {
     var labScript: URL { self.root.appending(path: "Fixtures/lab/lab") }
 
+    /// Runs a cluster migration (`migrate --cluster --json` from the source to the destination, with the debug
+    /// binary's test hooks) that holds after remote step `step`, runs `meanwhile`, lets it go on, and returns how
+    /// it ended; `after` runs once it has ended, even when waiting failed. `environment` is added to the tool's.
+    func migrateHolding(
+        afterStep step: Int,
+        environment: [String: String] = [:],
+        timeLimit: Duration? = nil,
+        meanwhile: () throws -> Void,
+        after: () throws -> Void = {},
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> CommandRun {
+        let marker = FileManager.default.temporaryDirectory.appending(path: "kvmm-hold-\(UUID().uuidString)").path
+        defer {
+            try? FileManager.default.removeItem(atPath: marker)
+            try? FileManager.default.removeItem(atPath: marker + ".held")
+        }
+        let command = try RunningCommand(
+            try self.testHooksBinary,
+            ["migrate", self.domain, self.destinationURI, "-c", self.sourceURI, "--cluster", "--json"],
+            environment: environment.merging(["KVMMIGRATE_TEST_HOLD_AFTER_STEP": "\(step):\(marker)"]) { $1 }
+        )
+        for _ in 0..<1200 where !FileManager.default.fileExists(atPath: marker + ".held") {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(
+            FileManager.default.fileExists(atPath: marker + ".held"),
+            "the migration never reached step \(step)",
+            sourceLocation: sourceLocation
+        )
+        try meanwhile()
+        _ = FileManager.default.createFile(atPath: marker, contents: nil)
+        let result: CommandRun
+        do { result = try command.wait(timeLimit: timeLimit) } catch {
+            try after()
+            throw error
+        }
+        try after()
+        return result
+    }
+
     /// Runs a shell command inside a node's (or host's) namespaces, as an operator logged in there would.
     @discardableResult
     func shell(on node: String, _ command: String) throws -> String {

@@ -66,29 +66,13 @@ extension LabTests {
         /// verify fails on one line naming guest2 (exit 6), and `cluster verify` passes once sdtool answers again.
         @Test func badOutputDuringTheVerifyFailsItWithTheRestoreDone() async throws {
             defer { try? self.lab.resetAll() }
-            let marker = FileManager.default.temporaryDirectory.appending(path: "kvmm-hold-\(UUID().uuidString)").path
-            defer {
-                try? FileManager.default.removeItem(atPath: marker)
-                try? FileManager.default.removeItem(atPath: marker + ".held")
-            }
             let command = "/opt/SMAW/bin/sdtool"
+            defer { self.restore(command, on: "guest2") }
             // Step 14: SF started on both nodes (2 stopped, 2 written, 2 loaded; after the move 2 restored,
             // 2 reloaded, 2 pointed, 2 started); the verify comes next.
-            let running = try RunningCommand(
-                try self.lab.testHooksBinary,
-                [
-                    "migrate", self.lab.domain, self.lab.destinationURI, "-c", self.lab.sourceURI, "--cluster",
-                    "--json",
-                ],
-                environment: ["KVMMIGRATE_TEST_HOLD_AFTER_STEP": "14:\(marker)"]
-            )
-            for _ in 0..<1200 where !FileManager.default.fileExists(atPath: marker + ".held") {
-                try await Task.sleep(for: .milliseconds(100))
+            let result = try await self.lab.migrateHolding(afterStep: 14, timeLimit: .seconds(600)) {
+                try self.garble(command, on: "guest2")
             }
-            try self.garble(command, on: "guest2")
-            defer { self.restore(command, on: "guest2") }
-            _ = FileManager.default.createFile(atPath: marker, contents: nil)
-            let result = try running.wait(timeLimit: .seconds(600))
             #expect(result.exitCode == 6, "\(result.standardError)")
             let cluster = try #require(try result.json["cluster"] as? [String: Any])
             #expect(cluster["healthy"] as? Bool == false)

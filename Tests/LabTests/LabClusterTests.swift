@@ -162,36 +162,9 @@ extension LabTests {
             try self.lab.expectRestored(pointingAt: "10.77.0.1")
         }
 
-        /// Runs a cluster migration that holds after remote step `step` (the test hook), does `meanwhile`, lets it
-        /// go on, then does `after` once it has ended.
-        private func migrateHolding(
-            afterStep step: Int,
-            meanwhile: () throws -> Void,
-            after: () throws -> Void = {}
-        ) async throws -> CommandRun {
-            let marker = FileManager.default.temporaryDirectory.appending(path: "kvmm-hold-\(UUID().uuidString)").path
-            defer {
-                try? FileManager.default.removeItem(atPath: marker)
-                try? FileManager.default.removeItem(atPath: marker + ".held")
-            }
-            let command = try RunningCommand(
-                try self.lab.testHooksBinary,
-                ["migrate", self.lab.domain, self.lab.destinationURI, "-c", self.lab.sourceURI, "--cluster", "--json"],
-                environment: ["KVMMIGRATE_TEST_HOLD_AFTER_STEP": "\(step):\(marker)"]
-            )
-            for _ in 0..<1200 where !FileManager.default.fileExists(atPath: marker + ".held") {
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            try meanwhile()
-            _ = FileManager.default.createFile(atPath: marker, contents: nil)
-            let result = command.wait()
-            try after()
-            return result
-        }
-
         /// Stops the tool after `step`, cuts guest2's link, lets it go on.
         private func migrateCuttingGuest2(afterStep step: Int) async throws -> CommandRun {
-            try await self.migrateHolding(
+            try await self.lab.migrateHolding(
                 afterStep: step,
                 meanwhile: { try self.lab.link("guest2", up: false) },
                 after: { try self.lab.link("guest2", up: true) }
@@ -229,7 +202,7 @@ extension LabTests {
         /// long the tool took after it was let go.
         private func migrateFreezingGuest2(afterStep step: Int) async throws -> (CommandRun, Duration) {
             var released = ContinuousClock.now
-            let result = try await self.migrateHolding(
+            let result = try await self.lab.migrateHolding(
                 afterStep: step,
                 meanwhile: {
                     try self.lab.freeze("guest2", true)
@@ -273,7 +246,7 @@ extension LabTests {
         /// yet the restore still puts the CF timeout back and starts SF (issue 9: the cluster must be able to fence).
         @Test func aGuestThatDiesWhilePreparedStillGetsTheClusterRestored() async throws {
             defer { try? self.lab.resetAll() }
-            let result = try await self.migrateHolding(
+            let result = try await self.lab.migrateHolding(
                 afterStep: 6,
                 meanwhile: { try self.lab.source().domain(named: self.lab.domain).destroy() }
             )

@@ -73,36 +73,6 @@ extension LabTests {
             )
         }
 
-        /// Runs a cluster migration that stops after `step`, runs `meanwhile`, and goes on.
-        private func migrateHolding(
-            _ disk: SmallDisk,
-            afterStep step: Int,
-            meanwhile: () throws -> Void
-        ) async throws
-            -> CommandRun
-        {
-            let marker = FileManager.default.temporaryDirectory.appending(path: "kvmm-hold-\(UUID().uuidString)").path
-            defer {
-                try? FileManager.default.removeItem(atPath: marker)
-                try? FileManager.default.removeItem(atPath: marker + ".held")
-            }
-            let command = try RunningCommand(
-                try self.lab.testHooksBinary,
-                ["migrate", self.lab.domain, self.lab.destinationURI, "-c", self.lab.sourceURI, "--cluster", "--json"],
-                environment: disk.environment.merging(["KVMMIGRATE_TEST_HOLD_AFTER_STEP": "\(step):\(marker)"]) { $1 }
-            )
-            for _ in 0..<1200 where !FileManager.default.fileExists(atPath: marker + ".held") {
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            #expect(
-                FileManager.default.fileExists(atPath: marker + ".held"),
-                "the migration never reached step \(step)"
-            )
-            try meanwhile()
-            _ = FileManager.default.createFile(atPath: marker, contents: nil)
-            return command.wait()
-        }
-
         /// Nothing changed: node files byte for byte, CF at 10 s, SF healthy, the guest on the source.
         private func expectNothingChanged(since files: [String: String]) throws {
             #expect(try self.lab.nodeFiles() == files)
@@ -144,7 +114,9 @@ extension LabTests {
         @Test func aDiskThatFillsDuringThePrepareStillGetsThePrepareUndone() async throws {
             let disk = try SmallDisk(lab: self.lab)
             let files = try self.lab.nodeFiles()
-            let result = try await self.migrateHolding(disk, afterStep: 2) { try disk.fill() }
+            let result = try await self.lab.migrateHolding(afterStep: 2, environment: disk.environment) {
+                try disk.fill()
+            }
             #expect(result.exitCode == 2, "\(result.standardError)")
             #expect(result.standardError.contains("the migration did not start"), "\(result.standardError)")
             #expect(result.standardError.contains("No space left on device"), "\(result.standardError)")
@@ -161,7 +133,9 @@ extension LabTests {
         @Test func aDiskThatFillsDuringTheRestoreStillGetsTheRestoreDone() async throws {
             defer { try? self.lab.resetAll() }
             let disk = try SmallDisk(lab: self.lab)
-            let result = try await self.migrateHolding(disk, afterStep: 8) { try disk.fill() }
+            let result = try await self.lab.migrateHolding(afterStep: 8, environment: disk.environment) {
+                try disk.fill()
+            }
             #expect(result.exitCode == 0, "\(result.standardError)")
             // The warning is among the cluster's steps in the report.
             let cluster = try #require(try result.json["cluster"] as? [String: Any])
