@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Session", targets: ["Session"]),
         .library(name: "Trace", targets: ["Trace"]),
         .library(name: "Chart", targets: ["Chart"]),
+        .library(name: "Audit", targets: ["Audit"]),
         .executable(name: "kvmmigrate", targets: ["kvmmigrate"]),
     ],
     dependencies: [
@@ -68,10 +69,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The audit trail: each operation's start, steps and outcome to the system log (syslog(3)), whatever the
+        // output mode.
+        .target(
+            name: "Audit",
+            dependencies: ["Migration", "Session", .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "kvmmigrate",
             dependencies: [
-                "Libvirt", "Migration", "Cluster", "Verification", "Session", "Trace", "Chart",
+                "Libvirt", "Migration", "Cluster", "Verification", "Session", "Trace", "Chart", "Audit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -87,6 +94,10 @@ let package = Package(
         ),
         .testTarget(name: "TraceTests", dependencies: ["Trace"]),
         .testTarget(name: "ChartTests", dependencies: ["Chart", "Trace"]),
+        .testTarget(
+            name: "AuditTests",
+            dependencies: ["Audit", "Session", "Migration", "Cluster", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "kvmmigrateTests", dependencies: ["kvmmigrate", "Migration", "Libvirt"]),
         .testTarget(name: "LabTests", dependencies: ["Libvirt", "Migration", "Cluster", "Journal", "Trace"]),
     ],

@@ -182,7 +182,7 @@ public final class SessionTracer: Sendable {
     }
 
     /// A status as a snake_case key, as `--json` spells keys: `migration_failed`.
-    static func key(_ status: SessionOutcome.Status) -> String {
+    public static func key(_ status: SessionOutcome.Status) -> String {
         status.rawValue.reduce(into: "") { key, character in
             if character.isUppercase { key += "_" + character.lowercased() } else { key.append(character) }
         }
