@@ -66,6 +66,9 @@ public struct SyslogLogHandler: LogHandler {
     private static func open() { _ = Self.opened }
 
     private static func send(_ priority: Int32, _ line: String) {
-        withVaList([line]) { arguments in vsyslog(priority, "%s", arguments) }
+        // The C string itself must be the argument: a Swift String in a va_list is not a `char *`.
+        line.withCString { text in
+            withVaList([text]) { arguments in vsyslog(priority, "%s", arguments) }
+        }
     }
 }

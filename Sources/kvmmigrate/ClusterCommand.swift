@@ -75,7 +75,12 @@ extension KVMMigrate.ClusterGroup {
             let configuration = try self.cluster.load(json: self.output.json, command: "cluster prepare")
             defer { configuration.ssh.closeSharedConnections() }
             let display = ProgressDisplay(domain: self.domain, quiet: self.output.quiet, verbose: self.output.verbose)
-            let operation = self.cluster.operation(configuration, output: self.output, display: display)
+            let operation = self.cluster.operation(
+                configuration,
+                output: self.output,
+                display: display,
+                audited: true
+            )
             let report: ClusterOperation.Report
             do {
                 (_, report) = try await operation.run(
@@ -118,7 +123,12 @@ extension KVMMigrate.ClusterGroup {
             let configuration = try self.cluster.load(json: self.output.json, command: "cluster restore")
             defer { configuration.ssh.closeSharedConnections() }
             let display = ProgressDisplay(domain: self.domain, quiet: self.output.quiet, verbose: self.output.verbose)
-            let operation = self.cluster.operation(configuration, output: self.output, display: display)
+            let operation = self.cluster.operation(
+                configuration,
+                output: self.output,
+                display: display,
+                audited: true
+            )
             let report: ClusterOperation.Report
             do { report = try await operation.restoreByHand(domain: self.domain, hostName: self.host) } catch {
                 throw ClusterOutput.refusal(error, command: "cluster restore", json: self.output.json)

@@ -33,11 +33,13 @@ struct ClusterOptions: ParsableArguments {
         }
     }
 
-    /// The cluster operation of a command, its steps shown on `display`.
+    /// The cluster operation of a command, its steps shown on `display` and, when `audited`, written to the audit
+    /// trail (not when a session runs it: the session's events are audited).
     func operation(
         _ configuration: ClusterConfiguration,
         output: OutputOptions,
-        display: ProgressDisplay?
+        display: ProgressDisplay?,
+        audited: Bool = false
     )
         -> ClusterOperation
     {
@@ -45,7 +47,10 @@ struct ClusterOptions: ParsableArguments {
             configuration: configuration,
             configurationPath: self.resolvedPath,
             logger: output.makeLogger(),
-            onEvent: { event in display?.event(event) }
+            onEvent: { event in
+                display?.event(event)
+                if audited { AuditLog.record(event) }
+            }
         )
     }
 

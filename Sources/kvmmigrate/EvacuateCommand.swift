@@ -1,4 +1,5 @@
 import ArgumentParser
+import Audit
 import Cluster
 import Foundation
 import Libvirt
@@ -173,8 +174,13 @@ extension KVMMigrate {
                 }
             }
             async let running = evacuation.run()
-            for await event in evacuation.events { display.render(event) }
+            let auditor = EvacuationAuditor(AuditLog.trail)
+            for await event in evacuation.events {
+                display.render(event)
+                auditor.record(event)
+            }
             let outcome = await running
+            auditor.finish(outcome)
             ticker.cancel()
             display.finish()
             let document = EvacuateDocument(outcome, dryRun: self.dryRun)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Audit
 import Foundation
 import Libvirt
 import Logging
@@ -21,14 +22,23 @@ struct KVMMigrate: AsyncParsableCommand {
     static func main() async {
         Hangup.ignore()
         let arguments = Array(CommandLine.arguments.dropFirst())
+        var audited = false
         do {
             var command = try Self.parseAsRoot(arguments)
+            if let (name, what) = AuditLog.auditedWhat(command) {
+                AuditLog.trail.start(command: name, what: what, arguments: arguments)
+                audited = true
+            }
             if var command = command as? AsyncParsableCommand {
                 try await command.run()
             } else {
                 try command.run()
             }
+            if audited { AuditLog.trail.finish(exitCode: 0) }
         } catch {
+            if audited {
+                AuditLog.trail.finish(exitCode: Self.exitCode(for: error).rawValue, reason: Self.auditReason(error))
+            }
             if let document = UsageErrorDocument(error, arguments: arguments) { print(JSONOutput.encode(document)) }
             if let line = Self.usageErrorLine(for: error, arguments: arguments) {
                 ProgressDisplay.write(line + "\n")
@@ -47,6 +57,13 @@ struct KVMMigrate: AsyncParsableCommand {
         let message = first.hasPrefix("Error: ") ? String(first.dropFirst(7)) : first
         let help = ["kvmmigrate", UsageErrorDocument.command(in: arguments), "--help"].compactMap { $0 }
         return "Error: \(message) (see '\(help.joined(separator: " "))')"
+    }
+
+    /// Why a command stopped, for the audit's `outcome` record: its error's first line, or nothing for an exit code
+    /// (the command said why on its own output; what it noted is in the record).
+    static func auditReason(_ error: any Error) -> String? {
+        guard !(error is ExitCode) else { return nil }
+        return Self.message(for: error).split(separator: "\n").first.map(String.init)
     }
 
     static var configuration: CommandConfiguration {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Audit
 import Cluster
 import Foundation
 import Libvirt
@@ -232,6 +233,7 @@ extension KVMMigrate {
                     return try CheckReport.show(MigrationCheck.failedPreflight(error), json: self.output.json)
                 }
                 tracer?.finish(SessionOutcome(status: .init(error), refusal: .migration(error)))
+                AuditLog.trail.note(["status": "unreachable", "refusal": "\(error.message)"])
                 if self.output.json {
                     print(MigrateDocument(error: error, request: given, exitCode: .unreachable, cluster: nil).json())
                 }
@@ -273,12 +275,15 @@ extension KVMMigrate {
             }
             defer { watcher.stop() }
             async let running = session.run()
+            let auditor = SessionAuditor(AuditLog.trail)
             for await event in session.events {
                 display.render(event)
                 tracer?.record(event)
+                auditor.record(event)
             }
             let outcome = await running
             tracer?.finish(outcome)
+            auditor.finish(outcome)
             try self.report(outcome, request: request)
         }
 

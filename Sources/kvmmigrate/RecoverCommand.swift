@@ -20,7 +20,12 @@ extension KVMMigrate {
             let configuration = try self.cluster.load(json: self.output.json, command: "recover")
             defer { configuration.ssh.closeSharedConnections() }
             let display = ProgressDisplay(domain: "recover", quiet: self.output.quiet, verbose: self.output.verbose)
-            let operation = self.cluster.operation(configuration, output: self.output, display: display)
+            let operation = self.cluster.operation(
+                configuration,
+                output: self.output,
+                display: display,
+                audited: true
+            )
             let reports: [ClusterOperation.Report]
             do { reports = try await operation.recover() } catch {
                 throw ClusterOutput.refusal(error, command: "recover", json: self.output.json)
