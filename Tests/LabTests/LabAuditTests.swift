@@ -161,6 +161,20 @@ extension LabTests {
             #expect(!all.contains { $0.contains("Sekr1tPw") }, "\(all)")
         }
 
+        @Test func clusterPrepareAndRestoreByHandAreAuditedPerNode() throws {
+            for command in ["prepare", "restore"] {
+                let (run, all) = try self.audited(["cluster", command, self.lab.domain, "--json"])
+                #expect(run.exitCode == 0, "\(command): \(run.standardError)")
+                let records = try self.operation(all)
+                #expect(records.first?.contains("command=\"cluster \(command)\"") == true, "\(records)")
+                let step = command == "prepare" ? "name=sf-stopped" : "name=sf-started"
+                for node in self.lab.nodes {
+                    #expect(records.contains { $0.contains("node=\(node)") && $0.contains(step) }, "\(records)")
+                }
+                #expect(records.last?.contains("result=success") == true, "\(records)")
+            }
+        }
+
         @Test func readOnlyCommandsWriteNoRecord() throws {
             let (run, all) = try self.audited(["status", self.lab.domain, "-c", self.lab.sourceURI, "--json"])
             #expect(run.exitCode == 0, "\(run.standardError)")
