@@ -11,7 +11,7 @@ import Testing
 
     /// Runs `kvmmigrate plot` as a user would; returns the exit code it throws (0 when none).
     private func plot(_ arguments: [String]) throws -> Int32 {
-        var command = try #require(try KVMMigrate.parseAsRoot(["plot"] + arguments) as? KVMMigrate.Plot)
+        let command = try #require(try KVMMigrate.parseAsRoot(["plot"] + arguments) as? KVMMigrate.Plot)
         do {
             try command.run()
             return 0
