@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Trace", targets: ["Trace"]),
         .library(name: "Chart", targets: ["Chart"]),
         .library(name: "Audit", targets: ["Audit"]),
+        .library(name: "MetricsExport", targets: ["MetricsExport"]),
         .executable(name: "kvmmigrate", targets: ["kvmmigrate"]),
     ],
     dependencies: [
@@ -20,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The only place C enters the package.
@@ -39,6 +41,14 @@ let package = Package(
         .target(name: "Trace"),
         // A trace drawn as SVG (and PNG through rsvg-convert); knows nothing of libvirt.
         .target(name: "Chart", dependencies: ["Trace"]),
+        // A session's figures and the running totals as Prometheus text for node_exporter's textfile collector,
+        // written atomically (named apart from swift-metrics' Metrics module, which swift-prometheus brings).
+        .target(
+            name: "MetricsExport",
+            dependencies: [
+                "Session", "Migration", "Cluster", .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         .target(
             name: "Migration",
             dependencies: ["Libvirt", "Journal", .product(name: "Logging", package: "swift-log")]
@@ -79,6 +89,7 @@ let package = Package(
             name: "kvmmigrate",
             dependencies: [
                 "Libvirt", "Migration", "Cluster", "Verification", "Session", "Trace", "Chart", "Audit",
+                "MetricsExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -98,6 +109,7 @@ let package = Package(
             name: "AuditTests",
             dependencies: ["Audit", "Session", "Migration", "Cluster", .product(name: "Logging", package: "swift-log")]
         ),
+        .testTarget(name: "MetricsExportTests", dependencies: ["MetricsExport", "Session", "Migration", "Libvirt"]),
         .testTarget(name: "kvmmigrateTests", dependencies: ["kvmmigrate", "Migration", "Libvirt"]),
         .testTarget(name: "LabTests", dependencies: ["Libvirt", "Migration", "Cluster", "Journal", "Trace"]),
     ],
