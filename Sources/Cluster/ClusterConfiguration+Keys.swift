@@ -26,6 +26,7 @@ extension ClusterConfiguration {
         "cf-timeout": .value,
         "verify": .mapping(["timeout": .value, "retries": .value, "clock-tolerance": .value]),
         "journal": .value,
+        "metrics-file": .value,
     ])
 
     /// Refuses a key the configuration does not know, naming where it is and the key meant when it is close to

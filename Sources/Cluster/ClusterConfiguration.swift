@@ -50,6 +50,8 @@ public struct ClusterConfiguration: Sendable, Hashable {
     public var verifyRetries: Int
     /// Where the operation journal lives.
     public var journalDirectory: String
+    /// Where `migrate` and `evacuate` write Prometheus metrics when `--metrics-file` names no file (`nil`: none).
+    public var metricsFile: String?
     /// The largest clock difference `kvmmigrate verify` passes, in seconds (`nil`: its default).
     public var clockTolerance: Double?
 
@@ -243,6 +245,13 @@ extension ClusterConfiguration {
             try Self.checkPath(journal, key: "journal")
             self.journalDirectory = journal
         }
+        if let metrics = file.metricsFile {
+            try Self.checkPath(metrics, key: "metrics-file")
+            guard !metrics.hasSuffix("/") else {
+                throw ClusterError(.invalidValue, "metrics-file must name a file, not the directory '\(metrics)'")
+            }
+            self.metricsFile = metrics
+        }
     }
 
     /// Refuses an empty or relative path: it would be read relative to wherever kvmmigrate runs from.
@@ -278,10 +287,12 @@ extension ClusterConfiguration {
         var cfTimeout: Int?
         var verify: Verify?
         var journal: String?
+        var metricsFile: String?
 
         enum CodingKeys: String, CodingKey {
             case mode, ssh, nodes, hosts, verify, journal
             case cfTimeout = "cf-timeout"
+            case metricsFile = "metrics-file"
         }
 
         struct SSH: Decodable {

@@ -56,6 +56,9 @@ import Testing
         ("ssh: {config: ssh_config}\nhosts: [{name: a, uri: u, address: 192.0.2.1}]\n", "absolute path"),
         ("ssh: {identity: ''}\nhosts: [{name: a, uri: u, address: 192.0.2.1}]\n", "absolute path"),
         ("journal: var/journal\nhosts: [{name: a, uri: u, address: 192.0.2.1}]\n", "absolute path"),
+        ("metrics-file: k.prom\nhosts: [{name: a, uri: u, address: 192.0.2.1}]\n", "absolute path"),
+        ("metrics-file: /var/lib/\nhosts: [{name: a, uri: u, address: 192.0.2.1}]\n", "metrics-file must name a file"),
+        ("metrics_file: /k.prom\nhosts: [{name: a, uri: u, address: 192.0.2.1}]\n", "'metrics-file'"),
         ("ssh: {connect-timeout: 0}\nhosts: [{name: a, uri: u, address: 192.0.2.1}]\n", "connect-timeout"),
         ("ssh: {connect-timeout: 100000}\nhosts: [{name: a, uri: u, address: 192.0.2.1}]\n", "connect-timeout"),
         ("ssh: {user: '-oProxyCommand=x'}\nhosts: [{name: a, uri: u, address: 192.0.2.1}]\n", "ssh.user"),
@@ -71,6 +74,13 @@ import Testing
         let error = #expect(throws: ClusterError.self) { try ClusterConfiguration(yaml: yaml) }
         #expect(error?.description.contains(mentioning) == true, "\(error?.description ?? "")")
         #expect(error?.description.contains("\n") == false)
+    }
+
+    @Test func theMetricsFileIsReadWhenGiven() throws {
+        let hosts = "hosts: [{name: a, uri: u, address: 192.0.2.1}]\n"
+        #expect(try ClusterConfiguration(yaml: hosts).metricsFile == nil)
+        let configuration = try ClusterConfiguration(yaml: "metrics-file: /var/lib/node-exporter/kvmm.prom\n" + hosts)
+        #expect(configuration.metricsFile == "/var/lib/node-exporter/kvmm.prom")
     }
 
     @Test func ipv6AddressesAndFreeNodeNamesAreAccepted() throws {
