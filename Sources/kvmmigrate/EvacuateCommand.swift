@@ -4,6 +4,7 @@ import Cluster
 import Foundation
 import Libvirt
 import Logging
+import MetricsExport
 import Migration
 import Session
 
@@ -81,6 +82,15 @@ extension KVMMigrate {
 
         @OptionGroup(title: "Output") var output: OutputOptions
 
+        @Option(
+            help: ArgumentHelp(
+                "Write Prometheus metrics to this file for node_exporter's textfile collector, each guest's "
+                    + "migration labelled with its domain (default: metrics-file in the cluster configuration).",
+                valueName: "file"
+            )
+        )
+        var metricsFile: String?
+
         var request: EvacuationRequest {
             EvacuationRequest(
                 sourceURI: self.sourceURI,
@@ -106,6 +116,9 @@ extension KVMMigrate {
             if self.resume && self.dryRun {
                 throw ValidationError("--resume cannot be combined with --dry-run.")
             }
+            if self.metricsFile != nil && self.dryRun {
+                throw ValidationError("--metrics-file counts migrations, and --dry-run runs none: give one of them.")
+            }
         }
 
         func run() async throws {
@@ -118,6 +131,14 @@ extension KVMMigrate {
                         + "\(self.clusterOptions.resolvedPath) to take the hosts from.",
                     json: self.output.json
                 )
+            }
+            // A metrics file that cannot be written is a usage error, found before anything changes.
+            let metricsPath = self.dryRun ? nil : self.metricsFile ?? configuration?.metricsFile
+            let recorder: MetricsRecorder?
+            do {
+                recorder = try metricsPath.map { MetricsOptions.recorder(try MetricsOptions.file($0)) }
+            } catch {
+                throw Self.usage("\(error)", json: self.output.json)
             }
             let policy = try self.policyOptions.resolved()
             // libvirt.conf's aliases, resolved by libvirt: the source daemons open the destinations themselves.
@@ -175,9 +196,21 @@ extension KVMMigrate {
             }
             async let running = evacuation.run()
             let auditor = EvacuationAuditor(AuditLog.trail)
+            var guestMetrics: [String: SessionMetrics] = [:]
             for await event in evacuation.events {
                 display.render(event)
                 auditor.record(event)
+                guard let recorder else { continue }
+                switch event {
+                case .started(let placement, _):
+                    guestMetrics[placement.guest.name] = SessionMetrics(recorder, domain: placement.guest.name)
+                case .session(let guest, let event):
+                    guestMetrics[guest]?.record(event)
+                case .finished(let result):
+                    if let outcome = result.outcome { guestMetrics[result.guest.name]?.finish(outcome) }
+                default:
+                    break
+                }
             }
             let outcome = await running
             auditor.finish(outcome)

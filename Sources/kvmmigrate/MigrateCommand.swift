@@ -4,6 +4,7 @@ import Cluster
 import Foundation
 import Libvirt
 import Logging
+import MetricsExport
 import Migration
 import Session
 import Trace
@@ -135,6 +136,16 @@ extension KVMMigrate {
         )
         var trace: String?
 
+        @Option(
+            help: ArgumentHelp(
+                "Write Prometheus metrics to this file for node_exporter's textfile collector (replaced atomically, "
+                    + "during the run and at its end; counters total over runs). Default: metrics-file in the "
+                    + "cluster configuration, with --cluster.",
+                valueName: "file"
+            )
+        )
+        var metricsFile: String?
+
         /// Cluster mode: `--cluster`, or a cluster configuration named on the command line.
         var clusterMode: Bool { self.cluster || self.clusterOptions.path != nil || self.delegate }
 
@@ -178,6 +189,9 @@ extension KVMMigrate {
             }
             if let trace = self.trace, trace.isEmpty {
                 throw ValidationError("--trace needs a file name.")
+            }
+            if self.metricsFile != nil && self.dryRun {
+                throw ValidationError("--metrics-file counts migrations, and --dry-run runs none: give one of them.")
             }
             if self.clusterMode && self.dname != nil {
                 throw ValidationError("--dname cannot be used with --cluster: the SF agents name the domain.")
@@ -227,12 +241,15 @@ extension KVMMigrate {
             let tracer = try self.trace.map { path in
                 SessionTracer(try Self.traceWriter(path), command: "migrate", domain: given.domain)
             }
+            var metricsFile = try self.metricsFile.map(MetricsOptions.file)
             let request: MigrationRequest
             do throws(MigrationError) { request = try await URIResolution.resolve(given) } catch {
                 if self.dryRun {
                     return try CheckReport.show(MigrationCheck.failedPreflight(error), json: self.output.json)
                 }
-                tracer?.finish(SessionOutcome(status: .init(error), refusal: .migration(error)))
+                let outcome = SessionOutcome(status: .init(error), refusal: .migration(error))
+                tracer?.finish(outcome)
+                metricsFile.map { MetricsOptions.metrics($0, domain: given.domain) }?.finish(outcome)
                 AuditLog.trail.note(["status": "unreachable", "refusal": "\(error.message)"])
                 if self.output.json {
                     print(MigrateDocument(error: error, request: given, exitCode: .unreachable, cluster: nil).json())
@@ -241,14 +258,12 @@ extension KVMMigrate {
                 throw ExitCode.unreachable
             }
             let logger = self.output.makeLogger()
-            let cluster: ClusterOperation? =
-                self.clusterMode
-                ? self.clusterOptions.operation(
-                    try self.clusterOptions.load(json: self.output.json, command: "migrate"),
-                    output: self.output,
-                    display: nil
-                )
-                : nil
+            let configuration =
+                self.clusterMode ? try self.clusterOptions.load(json: self.output.json, command: "migrate") : nil
+            let cluster = configuration.map { self.clusterOptions.operation($0, output: self.output, display: nil) }
+            if metricsFile == nil, !self.dryRun, let path = configuration?.metricsFile {
+                metricsFile = try MetricsOptions.file(path)
+            }
             let session = MigrationSession(
                 MigrationSession.Options(
                     request: request,
@@ -274,16 +289,19 @@ extension KVMMigrate {
                 display.message(Self.message(for: session.requestAbort(reason: SignalWatcher.name(number)), number))
             }
             defer { watcher.stop() }
+            let metrics = metricsFile.map { MetricsOptions.metrics($0, domain: request.domain) }
             async let running = session.run()
             let auditor = SessionAuditor(AuditLog.trail)
             for await event in session.events {
                 display.render(event)
                 tracer?.record(event)
                 auditor.record(event)
+                metrics?.record(event)
             }
             let outcome = await running
             tracer?.finish(outcome)
             auditor.finish(outcome)
+            metrics?.finish(outcome)
             try self.report(outcome, request: request)
         }
 
