@@ -36,12 +36,19 @@ public struct MetricsFile: Sendable {
             throw MetricsFileError("\(path) is a directory")
         }
         let temporary = self.temporaryPath
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        let descriptor = Self.createExclusively(temporary)
         guard descriptor >= 0 else {
             throw MetricsFileError("cannot create \(temporary): \(String(cString: strerror(errno)))")
         }
         close(descriptor)
         unlink(temporary)
+    }
+
+    /// Creates `path` anew: whatever is there (a leftover, or a link another user planted in a directory it can
+    /// write) is removed first, and `O_EXCL` refuses anything that appears in between, so no other file is written.
+    static func createExclusively(_ path: String) -> Int32 {
+        unlink(path)
+        return open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
     }
 
     /// `PATH.tmp.<pid>`: in the same directory, so the rename is atomic; node_exporter reads only `*.prom`.
@@ -144,7 +151,7 @@ public struct MetricsFile: Sendable {
     public func write(_ metrics: MigrationMetrics) -> String? {
         let temporary = self.temporaryPath
         let bytes = Array(metrics.text().utf8)
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        let descriptor = Self.createExclusively(temporary)
         guard descriptor >= 0 else { return "cannot create \(temporary): \(String(cString: strerror(errno)))" }
         // The mode is not left to the umask: the collector, often another user, must read the file.
         fchmod(descriptor, 0o644)
