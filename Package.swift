@@ -83,7 +83,7 @@ let package = Package(
         // output mode.
         .target(
             name: "Audit",
-            dependencies: ["Migration", "Session", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Migration", "Session", "Cluster", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "kvmmigrate",

@@ -1,3 +1,4 @@
+import Cluster
 import Logging
 
 /// One audit record as one line of text: the message, then `operation=…` and the other metadata as `key=value` in
@@ -31,20 +32,8 @@ public enum AuditLine {
         return needsQuotes ? "\"" + clean + "\"" : clean
     }
 
-    /// Control and format characters shown as `\u{…}`, at most `limit` characters, then `…`.
+    /// Control and format characters shown as `\u{…}` (Cluster's `printable`), at most `limit` characters, then `…`.
     static func printable(_ text: String, limit: Int = 400) -> String {
-        var result = ""
-        var count = 0
-        for scalar in text.unicodeScalars {
-            guard count < limit else { return result + "…" }
-            switch scalar.properties.generalCategory {
-            case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .unassigned, .privateUse:
-                result += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
-            default:
-                result.unicodeScalars.append(scalar)
-            }
-            count += 1
-        }
-        return result
+        Cluster.printable(text, limit: limit)
     }
 }

@@ -84,8 +84,9 @@ func excerpt(_ text: String, limit: Int = 60) -> String {
 
 /// Text from a node made safe for one line of a terminal or a log: control and format characters (an escape
 /// sequence, a NUL, a carriage return, a right-to-left override, a line separator) are shown as `\u{1B}`, and at most
-/// `limit` characters are kept, then `…`. Ordinary text, also non-ASCII, is unchanged.
-func printable(_ text: some StringProtocol, limit: Int) -> String {
+/// `limit` characters are kept, then `…`. Ordinary text, also non-ASCII, is unchanged. The audit trail's records
+/// use it too.
+public func printable(_ text: some StringProtocol, limit: Int) -> String {
     var result = ""
     var count = 0
     for scalar in text.unicodeScalars {
