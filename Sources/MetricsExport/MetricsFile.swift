@@ -68,6 +68,36 @@ public struct MetricsFile: Sendable {
         return (Self.totals(in: text), nil)
     }
 
+    /// The totals as the file holds them now: empty when there is no file, `nil` when it cannot be trusted or read
+    /// (then the writer keeps to its own figures).
+    func trustedTotals() -> [MigrationMetrics.Series: Double]? {
+        var information = stat()
+        guard lstat(self.path, &information) == 0 else { return [:] }
+        guard Self.untrusted(file: self.path, information) == nil,
+            let data = FileManager.default.contents(atPath: self.path), let text = String(data: data, encoding: .utf8)
+        else { return nil }
+        return Self.totals(in: text)
+    }
+
+    /// Runs `body` holding an exclusive `flock(2)` on the file's directory, so that two kvmmigrate processes never
+    /// read and replace the file at once. The directory, not a lock file: nothing is created beside the metrics.
+    /// Waits at most 5 s (anyone who can open the directory can lock it), then goes on without the lock.
+    func withExclusiveAccess<Result>(_ body: () -> Result) -> Result {
+        let directory = (self.path as NSString).deletingLastPathComponent
+        let descriptor = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return body() }
+        defer { close(descriptor) }
+        for _ in 0..<500 {
+            if flock(descriptor, LOCK_EX | LOCK_NB) == 0 {
+                defer { flock(descriptor, LOCK_UN) }
+                return body()
+            }
+            guard errno == EWOULDBLOCK || errno == EINTR else { break }
+            usleep(10_000)
+        }
+        return body()
+    }
+
     /// Why a file (and its directory) cannot be trusted, or `nil`.
     static func untrusted(file path: String, _ information: stat) -> String? {
         guard information.st_mode & S_IFMT == S_IFREG else { return "not a regular file" }

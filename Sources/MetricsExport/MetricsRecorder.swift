@@ -6,6 +6,10 @@ import Synchronization
 /// The file is rewritten at most once per ``interval`` with progress, and at once when a counter changes. A write
 /// that fails is passed to `warn` once; it never stops a migration. Any thread; the writes happen under the lock, so
 /// an older figure never replaces a newer one.
+///
+/// Several kvmmigrate processes may share one file (a `metrics-file` in the configuration, two migrations at once):
+/// each write re-reads the totals under ``MetricsFile/withExclusiveAccess(_:)`` and adds only what this process
+/// counted since its last write, so no process's counts are lost. The gauges written are this process's.
 public final class MetricsRecorder: Sendable {
     private let file: MetricsFile
     private let interval: Duration
@@ -15,6 +19,8 @@ public final class MetricsRecorder: Sendable {
 
     private struct State {
         var metrics: MigrationMetrics
+        /// What this process counted and has not written yet.
+        var unwritten: [MigrationMetrics.Series: Double] = [:]
         var lastWrite: ContinuousClock.Instant?
         var warned = false
     }
@@ -46,12 +52,25 @@ public final class MetricsRecorder: Sendable {
     func update(force: Bool, _ change: (inout MigrationMetrics) -> Void) {
         let now = self.clock()
         let warning: String? = self.state.withLock { state in
+            let before = state.metrics.totals
             change(&state.metrics)
+            for (series, value) in state.metrics.totals where value != before[series] {
+                state.unwritten[series, default: 0] += value - (before[series] ?? 0)
+            }
             if !force, let last = state.lastWrite, now - last < self.interval { return nil }
             state.lastWrite = now
-            guard let warning = self.file.write(state.metrics), !state.warned else { return nil }
+            let failure: String? = self.file.withExclusiveAccess {
+                // Another process may have written since: its totals, plus what this one counted since.
+                if let totals = self.file.trustedTotals() {
+                    state.metrics.totals = totals.merging(state.unwritten, uniquingKeysWith: +)
+                }
+                let failure = self.file.write(state.metrics)
+                if failure == nil { state.unwritten = [:] }
+                return failure
+            }
+            guard let failure, !state.warned else { return nil }
             state.warned = true
-            return warning
+            return failure
         }
         if let warning {
             self.warn("--metrics-file: \(warning) (the migration goes on; further failures are not shown)")

@@ -137,6 +137,28 @@ private func completedReport(domain: String) -> MigrationReport {
         #expect(after[#"kvmmigrate_migration_in_progress{domain="other"}"#] == "0.0")
     }
 
+    /// Two migrations at once writing one file (as with a `metrics-file` in the configuration): neither process's
+    /// counts are lost, whichever writes last.
+    @Test func twoRunsAtOnceOnOneFileKeepEachOthersCounts() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appending(path: "kvmmigrate.prom").path
+        let file = try MetricsFile(path: path)
+        let first = SessionMetrics(MetricsRecorder(file, warn: { _ in }), domain: "guest1")
+        let second = SessionMetrics(MetricsRecorder(file, warn: { _ in }), domain: "guest2")
+        first.record(.preparingCluster(domain: "guest1"))
+        second.record(.preparingCluster(domain: "guest2"))
+        first.finish(SessionOutcome(status: .migrated))
+        second.finish(SessionOutcome(status: .refused))
+        let after = try samples(path)
+        #expect(after[#"kvmmigrate_migrations_started_total{domain="guest1"}"#] == "1.0")
+        #expect(after[#"kvmmigrate_migrations_started_total{domain="guest2"}"#] == "1.0")
+        #expect(after[#"kvmmigrate_cluster_operations_total{domain="guest1"}"#] == "1.0")
+        #expect(after[#"kvmmigrate_cluster_operations_total{domain="guest2"}"#] == "1.0")
+        #expect(after[#"kvmmigrate_migrations_succeeded_total{domain="guest1"}"#] == "1.0")
+        #expect(after[#"kvmmigrate_migrations_failed_total{domain="guest2",reason="refused"}"#] == "1.0")
+    }
+
     @Test func everyStatusButMigratedIsAKnownReason() {
         for status in SessionOutcome.Status.allCases where status != .migrated {
             #expect(MigrationMetrics.failureReasons.contains(SessionMetrics.reason(status)), "\(status)")
