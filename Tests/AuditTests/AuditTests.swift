@@ -192,3 +192,65 @@ final class SyslogCapture: Sendable {
         #expect(capture.all.first?.contains(" status=refused") == true)
     }
 }
+
+@Suite struct EvacuationAuditorTests {
+    static func placement(_ guest: String, to host: String) -> EvacuationPlan.Placement {
+        EvacuationPlan.Placement(
+            guest: EvacuationGuest(name: guest, uuid: "uuid-\(guest)", memoryBytes: 1 << 30),
+            destination: host,
+            destinationURI: "qemu+tcp://operator:s3cret@\(host)/system",
+            reason: "test"
+        )
+    }
+
+    /// What an auditor reads of an evacuation: the plan, each guest's start, its session's steps marked with the
+    /// guest, its end (a guest not moved as a failed step), the stop, and the evacuation's outcome under the same id.
+    @Test func anEvacuationIsRecordedGuestByGuestUnderOneOperation() {
+        let capture = SyslogCapture()
+        let trail = AuditTrail(logger: capture.logger, operation: "op")
+        let auditor = EvacuationAuditor(trail)
+        let first = Self.placement("vm1", to: "hostB")
+        let second = Self.placement("vm2", to: "hostC")
+        auditor.record(.planned(EvacuationPlan(source: "hostA", placements: [first, second], unplaced: [])))
+        auditor.record(.started(first, bandwidthMiBPerSecond: nil))
+        auditor.record(
+            .session(
+                guest: "vm1",
+                .migrationStarted(
+                    MigrationTarget(
+                        domainName: "vm1",
+                        domainUUID: "uuid-vm1",
+                        sourceHostname: "hostA",
+                        destinationHostname: "hostB"
+                    ),
+                    policy: "balanced"
+                )
+            )
+        )
+        auditor.record(.finished(EvacuationResult(guest: second.guest, destination: "hostC", note: "not started")))
+        auditor.record(.stopping(reason: "SIGINT", cancelled: ["vm2"]))
+        auditor.finish(EvacuationOutcome(status: .aborted, message: "stopped by SIGINT", source: "hostA"))
+        trail.finish(exitCode: 3)
+
+        let lines = capture.all
+        #expect(lines.allSatisfy { $0.split(separator: " ").dropFirst().first == "operation=op" }, "\(lines)")
+        #expect(lines.first == "step operation=op placements=vm1>hostB,vm2>hostC step=planned")
+        #expect(
+            lines.contains { $0.hasPrefix("step ") && $0.contains("step=guest_started") && $0.contains("guest=vm1") }
+        )
+        #expect(
+            lines.contains {
+                $0.contains("step=migration_started") && $0.contains("guest=vm1")
+                    && $0.contains("destination_host=hostB")
+            },
+            "\(lines)"
+        )
+        let finished = lines.first { $0.contains("step=guest_finished") } ?? ""
+        #expect(finished.contains("guest=vm2") && finished.contains("moved=false") && finished.contains("failed=true"))
+        #expect(lines.contains { $0.contains("step=stopping") && $0.contains("cancelled=vm2") })
+        let outcome = lines.last ?? ""
+        #expect(outcome.hasPrefix("outcome operation=op"), "\(outcome)")
+        #expect(outcome.contains("exit_code=3") && outcome.contains("moved=0") && outcome.contains("source_host=hostA"))
+        #expect(!lines.joined().contains("s3cret"), "no password of a URI in any record")
+    }
+}
