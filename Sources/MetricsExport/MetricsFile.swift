@@ -56,27 +56,27 @@ public struct MetricsFile: Sendable {
 
     /// The totals the file holds, when it can be trusted, and a warning when it exists but is not read.
     public func previousTotals() -> (totals: [MigrationMetrics.Series: Double], warning: String?) {
-        var information = stat()
-        guard lstat(self.path, &information) == 0 else { return ([:], nil) }
-        if let problem = Self.untrusted(file: self.path, information) {
+        switch self.currentTotals() {
+        case .success(let totals): return (totals, nil)
+        case .failure(let problem):
             return ([:], "not reading the previous totals from \(self.path) (\(problem)); the counters start at zero")
         }
-        guard let data = FileManager.default.contents(atPath: self.path), let text = String(data: data, encoding: .utf8)
-        else {
-            return ([:], "cannot read \(self.path); the counters start at zero")
-        }
-        return (Self.totals(in: text), nil)
     }
 
     /// The totals as the file holds them now: empty when there is no file, `nil` when it cannot be trusted or read
     /// (then the writer keeps to its own figures).
     func trustedTotals() -> [MigrationMetrics.Series: Double]? {
+        try? self.currentTotals().get()
+    }
+
+    /// The totals the file holds, empty when there is none, or why it is not read.
+    private func currentTotals() -> Result<[MigrationMetrics.Series: Double], MetricsFileError> {
         var information = stat()
-        guard lstat(self.path, &information) == 0 else { return [:] }
-        guard Self.untrusted(file: self.path, information) == nil,
-            let data = FileManager.default.contents(atPath: self.path), let text = String(data: data, encoding: .utf8)
-        else { return nil }
-        return Self.totals(in: text)
+        guard lstat(self.path, &information) == 0 else { return .success([:]) }
+        if let problem = Self.untrusted(file: self.path, information) { return .failure(MetricsFileError(problem)) }
+        guard let data = FileManager.default.contents(atPath: self.path), let text = String(data: data, encoding: .utf8)
+        else { return .failure(MetricsFileError("it cannot be read")) }
+        return .success(Self.totals(in: text))
     }
 
     /// Runs `body` holding an exclusive `flock(2)` on the file's directory, so that two kvmmigrate processes never

@@ -59,7 +59,7 @@ public final class SessionMetrics: Sendable {
             if outcome.status == .migrated {
                 metrics.increment(.init(.succeeded, domain: domain))
             } else {
-                metrics.increment(.init(.failed, domain: domain, Self.reason(outcome.status)))
+                metrics.increment(.init(.failed, domain: domain, SessionTracer.key(outcome.status)))
             }
             if outcome.verification?.outcome == .fail {
                 metrics.increment(.init(.verifyFailures, domain: domain))
@@ -77,13 +77,6 @@ public final class SessionMetrics: Sendable {
                 if let passes = report.memoryPasses { gauges[.memoryPasses] = Double(passes) }
             }
             metrics.gauges[domain] = gauges
-        }
-    }
-
-    /// The `reason` label of a status that is not a success: its `--json` key.
-    static func reason(_ status: SessionOutcome.Status) -> String {
-        status.rawValue.reduce(into: "") { key, character in
-            if character.isUppercase { key += "_" + character.lowercased() } else { key.append(character) }
         }
     }
 

@@ -161,7 +161,7 @@ private func completedReport(domain: String) -> MigrationReport {
 
     @Test func everyStatusButMigratedIsAKnownReason() {
         for status in SessionOutcome.Status.allCases where status != .migrated {
-            #expect(MigrationMetrics.failureReasons.contains(SessionMetrics.reason(status)), "\(status)")
+            #expect(MigrationMetrics.failureReasons.contains(SessionTracer.key(status)), "\(status)")
         }
     }
 
