@@ -133,7 +133,7 @@ public struct MigrationRecovery: Sendable {
     func resumePostCopy(until deadline: ContinuousClock.Instant) async -> RecoveryPlanner.PostCopyResume {
         let prepared = self.prepared
         let request = prepared.request
-        var said = false
+        var messagesSaid: Set<String> = []
         while ContinuousClock.now < deadline {
             do throws(LibvirtError) {
                 let resumed = try await runBlocking(named: "resume post-copy") { () throws(LibvirtError) -> Bool in
@@ -146,10 +146,14 @@ public struct MigrationRecovery: Sendable {
                     }
                     let state = try domain.state()
                     guard state.isPostCopyFailed || state.isPostCopy else { return false }
-                    if !state.isPostCopyFailed {
-                        // QEMU may still believe the stream alive: pause it so it can be resumed.
-                        try? domain.pausePostCopy()
-                    }
+                    // Pause the source's stream, also when libvirt already marked post-copy failed (libvirt notices
+                    // the lost peer daemon long before QEMU's TCP stream times out), but only once the destination
+                    // answers again: the pause closes the stream, and the destination's QEMU learns of it only if
+                    // that close reaches it. A close sent into a dead link is lost, and the destination then waits
+                    // for its stream as long as TCP lets it, refusing the resume ("QEMU reports migration is still
+                    // running") all that while. When QEMU has paused already, libvirt refuses the pause: fine.
+                    _ = try Connection(uri: request.destinationURI, readOnly: true)
+                    try? domain.pausePostCopy()
                     try domain.migrate(
                         to: request.destinationURI,
                         parameters: request.parameters,
@@ -159,13 +163,17 @@ public struct MigrationRecovery: Sendable {
                 }
                 return resumed ? .resumed : .nothingToResume
             } catch {
-                if !said {
-                    said = true
+                // Say the first reason, and each new one once: an operator watching a long wait sees what blocks
+                // it.
+                if messagesSaid.isEmpty {
                     self.onNotice(
                         "post-copy broke: the guest's memory is split between the hosts; resuming it when the link "
                             + "is back (\(error.message))"
                     )
+                } else if !messagesSaid.contains(error.message) {
+                    self.onNotice("post-copy not resumed yet: \(error.message)")
                 }
+                messagesSaid.insert(error.message)
                 try? await Task.sleep(for: .seconds(2))
             }
         }
