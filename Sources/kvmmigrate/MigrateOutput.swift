@@ -181,8 +181,8 @@ extension MigrationReport {
         case .postCopyBroken:
             runningOn =
                 "SPLIT by a broken post-copy migration — do not stop either copy: source "
-                + "\(self.location.sourceState.map(String.init(describing:)) ?? "not answering"), destination "
-                + "\(self.location.destinationState.map(String.init(describing:)) ?? "not answering")"
+                + "\(self.copyState(self.location.sourceState, role: "source")), destination "
+                + "\(self.copyState(self.location.destinationState, role: "destination"))"
         }
         var rows: [(String, String)] = [
             ("running on", runningOn),
@@ -219,5 +219,12 @@ extension MigrationReport {
             ([Columns.wrapped(lines: glyphs.text(headline), width: width)] + rowLines
             + steps.map { Columns.wrapped(lines: glyphs.text($0), width: width, hanging: 12) })
             .joined(separator: "\n")
+    }
+
+    /// One copy's state for the "running on" row: its state, "not answering" when its host could not be asked,
+    /// or "no copy" when its host answered without one.
+    private func copyState(_ state: DomainStateInfo?, role: String) -> String {
+        if let state { return String(describing: state) }
+        return self.location.problem?.contains("the \(role) ") == true ? "not answering" : "no copy"
     }
 }

@@ -216,6 +216,21 @@ import Testing
         #expect(report.text.contains("resume with      kvmmigrate migrate domain1"))
     }
 
+    @Test func aBrokenPostCopyTellsAHostThatHasNoCopyFromOneThatDoesNotAnswer() {
+        let failed = DomainStateInfo(state: .paused, reason: 13)
+        let unanswered = self.report(
+            outcome: .failed,
+            location: DomainLocation(
+                sourceState: failed,
+                destinationState: nil,
+                problem: "the destination qemu+tcp://10.77.0.2/system does not answer: client socket is closed"
+            )
+        )
+        #expect(unanswered.text.contains("source paused (post-copy failed), destination not answering"))
+        let gone = self.report(outcome: .failed, location: DomainLocation(sourceState: failed, destinationState: nil))
+        #expect(gone.text.contains("source paused (post-copy failed), destination no copy"))
+    }
+
     @Test func progressLineShowsPhaseDataRateAndTime() {
         let line = ProgressDisplay.line(
             for: MigrationProgress(
