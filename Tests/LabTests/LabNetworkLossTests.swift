@@ -96,6 +96,36 @@ extension LabTests {
             #expect(states.source == nil)
             try await guest.expectAliveAndIntact(after: before)
         }
+        /// The tool dies while post-copy runs over a dead link, and libvirt marks post-copy failed: once the link is
+        /// back, the resume command that the report names finishes the migration, and the guest is intact.
+        @Test func theResumeCommandFinishesAPostCopyWhoseToolDied() async throws {
+            let guest = try self.busyGuest()
+            defer {
+                try? self.lab.link("hostB", up: true)
+                guest.stop()
+            }
+            let before = guest.heartbeats
+            let migration = try guest.migrate(["--bandwidth", "20", "--policy", "fastest"])
+            let source = try self.lab.source()
+            try await self.waitFor("post-copy", seconds: 60) {
+                (try? source.domain(named: guest.name).state())?.isPostCopy == true
+            }
+            try self.lab.link("hostB", up: false)
+            migration.signal(SIGKILL)
+            _ = migration.wait()
+            try await self.waitFor("libvirt to mark post-copy failed", seconds: 60) {
+                (try? source.domain(named: guest.name).state())?.isPostCopyFailed == true
+            }
+            try self.lab.link("hostB", up: true)
+            let result = try guest.migrate(["--postcopy-resume", "--reconnect-timeout", "120"]).wait()
+            #expect(result.exitCode == 0, "\(result.standardError)")
+            #expect(try result.json["running_on"] as? String == "destination")
+            let states = try guest.states()
+            #expect(states.destination?.state == .running)
+            #expect(states.source == nil)
+            try await guest.expectAliveAndIntact(after: before)
+        }
+
         @Test func linkCutDuringAClusterMigrationStillRestoresForTheHostThatRunsTheGuest() async throws {
             try self.lab.resetAll()
             defer { try? self.lab.link("hostB", up: true) }
