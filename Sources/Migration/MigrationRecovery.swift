@@ -127,32 +127,34 @@ public struct MigrationRecovery: Sendable {
         }
     }
 
-    /// Resumes a broken post-copy migration: pauses it on the source if QEMU has not noticed the break yet, then
-    /// restarts it with `VIR_MIGRATE_POSTCOPY_RESUME`, retrying while the link is down or libvirt is still
-    /// tearing down the broken attempt.
+    /// Resumes a broken post-copy migration: once the destination answers again, pauses it on the source if QEMU
+    /// has not noticed the break yet, then restarts it with `VIR_MIGRATE_POSTCOPY_RESUME`, retrying while the link
+    /// is down or libvirt is still tearing down the broken attempt.
     func resumePostCopy(until deadline: ContinuousClock.Instant) async -> RecoveryPlanner.PostCopyResume {
         let prepared = self.prepared
         let request = prepared.request
         var messagesSaid: Set<String> = []
         while ContinuousClock.now < deadline {
             do throws(LibvirtError) {
+                let inPostCopy = try await runBlocking(named: "post-copy state") { () throws(LibvirtError) in
+                    try self.sourceDomainInPostCopy() != nil
+                }
+                guard inPostCopy else {
+                    return .nothingToResume  // libvirt finished or ended the migration itself.
+                }
+                // Pause the source's stream only once the destination answers again: the pause closes the stream,
+                // and the destination's QEMU learns of it only if that close reaches it. A close sent into a dead
+                // link is lost, and the destination then waits for its stream as long as TCP lets it, refusing the
+                // resume ("QEMU reports migration is still running") all that while.
+                _ = try await Connection.open(
+                    uri: request.destinationURI,
+                    readOnly: true,
+                    timeout: Self.destinationProbeTimeout
+                ).get()
                 let resumed = try await runBlocking(named: "resume post-copy") { () throws(LibvirtError) -> Bool in
-                    let source = try self.sourceConnection()
-                    let domain: Domain
-                    do throws(LibvirtError) {
-                        domain = try source.domain(uuid: prepared.domainUUID)
-                    } catch  where error.code == .noDomain {
-                        return false  // Gone from the source: libvirt finished the migration itself.
-                    }
-                    let state = try domain.state()
-                    guard state.isPostCopyFailed || state.isPostCopy else { return false }
-                    // Pause the source's stream, also when libvirt already marked post-copy failed (libvirt notices
-                    // the lost peer daemon long before QEMU's TCP stream times out), but only once the destination
-                    // answers again: the pause closes the stream, and the destination's QEMU learns of it only if
-                    // that close reaches it. A close sent into a dead link is lost, and the destination then waits
-                    // for its stream as long as TCP lets it, refusing the resume ("QEMU reports migration is still
-                    // running") all that while. When QEMU has paused already, libvirt refuses the pause: fine.
-                    _ = try Connection(uri: request.destinationURI, readOnly: true)
+                    guard let domain = try self.sourceDomainInPostCopy() else { return false }
+                    // Also when libvirt already marked post-copy failed: libvirt notices the lost peer daemon long
+                    // before QEMU's TCP stream times out. When QEMU has paused already, libvirt refuses: fine.
                     try? domain.pausePostCopy()
                     try domain.migrate(
                         to: request.destinationURI,
@@ -178,6 +180,22 @@ public struct MigrationRecovery: Sendable {
             }
         }
         return .gaveUp
+    }
+
+    /// How long to wait for the destination's daemon to answer before each attempt to resume post-copy.
+    static let destinationProbeTimeout: Duration = .seconds(10)
+
+    /// The source's copy of the domain while it is in post-copy (running or broken); `nil` when the source no longer
+    /// has it or it left post-copy. Blocking: call it off the cooperative pool.
+    private func sourceDomainInPostCopy() throws(LibvirtError) -> Domain? {
+        let domain: Domain
+        do throws(LibvirtError) {
+            domain = try self.sourceConnection().domain(uuid: self.prepared.domainUUID)
+        } catch  where error.code == .noDomain {
+            return nil
+        }
+        let state = try domain.state()
+        return state.isPostCopyFailed || state.isPostCopy ? domain : nil
     }
 
     /// The data sent so far when the source still has a migration job for the domain (the tool's call ended,
