@@ -2,8 +2,7 @@ import Foundation
 import Testing
 
 /// The audit trail (issue: every operation logs its start, steps and outcome to the system log), read back as an
-/// auditor would: kvmmigrate runs in a mount namespace of its own whose `/dev/log` leads to a datagram socket this
-/// test reads, since the lab machine has no syslog daemon.
+/// auditor would, through ``Lab/audited(_:)``.
 extension LabTests {
     @Suite(.serialized, .timeLimit(.minutes(10))) struct LabAuditTests {
         let lab: Lab
@@ -11,82 +10,6 @@ extension LabTests {
         init() throws {
             self.lab = try Lab()
             try self.lab.resetAll()
-        }
-
-        /// Receives syslog(3) datagrams on `$1` and appends each, one line, to `$2`.
-        static let receiver = """
-            import os, socket, sys
-            path, out = sys.argv[1], sys.argv[2]
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-            s.bind(path)
-            os.chmod(path, 0o666)
-            with open(out, "ab", buffering=0) as f:
-                while True:
-                    f.write(s.recv(65536).rstrip(b"\\0").rstrip(b"\\n") + b"\\n")
-            """
-
-        /// `/dev` replaced (in the namespace only) by a tmpfs holding everything the real one holds, bound back,
-        /// and a `log` symlink to the receiver's socket; then the command.
-        static let namespace = """
-            set -e
-            old="$1"; sock="$2"; shift 2
-            mount --rbind /dev "$old"
-            mount -t tmpfs -o mode=755 tmpfs /dev
-            for e in "$old"/* "$old"/.[!.]*; do
-              [ -e "$e" ] || [ -L "$e" ] || continue
-              n=${e##*/}
-              if [ -L "$e" ]; then cp -P "$e" "/dev/$n"
-              elif [ -d "$e" ]; then mkdir "/dev/$n"; mount --rbind "$e" "/dev/$n"
-              else : > "/dev/$n"; mount --bind "$e" "/dev/$n"; fi
-            done
-            ln -s "$sock" /dev/log
-            exec "$@"
-            """
-
-        /// Runs `kvmmigrate arguments` with a system log this test reads; returns the run and the records' text
-        /// (what follows `kvmmigrate[pid]: `), in order.
-        private func audited(_ arguments: [String]) throws -> (run: CommandRun, records: [String]) {
-            let directory = FileManager.default.temporaryDirectory.appending(path: "kvmm-audit-\(UUID())")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
-            defer { try? FileManager.default.removeItem(at: directory) }
-            let socket = directory.appending(path: "log").path
-            let output = directory.appending(path: "records").path
-            let oldDevices = directory.appending(path: "dev").path
-            try FileManager.default.createDirectory(atPath: oldDevices, withIntermediateDirectories: false)
-            let receiver = Process()
-            receiver.executableURL = URL(filePath: "/usr/bin/python3")
-            receiver.arguments = ["-c", Self.receiver, socket, output]
-            try receiver.run()
-            defer {
-                // SIGKILL: the test process may run with SIGTERM ignored, which its children inherit.
-                kill(receiver.processIdentifier, SIGKILL)
-                receiver.waitUntilExit()
-            }
-            for _ in 0..<100 where !FileManager.default.fileExists(atPath: socket) {
-                Thread.sleep(forTimeInterval: 0.05)
-            }
-            let result = try run(
-                URL(filePath: "/usr/bin/timeout"),
-                ["540", "unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", Self.namespace, "sh"]
-                    + [oldDevices, socket, try self.lab.binary.path] + arguments
-            )
-            Thread.sleep(forTimeInterval: 0.3)
-            let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-            let records = text.split(separator: "\n").compactMap { line -> String? in
-                guard line.contains("kvmmigrate["), let mark = line.range(of: "]: ") else { return nil }
-                return String(line[mark.upperBound...])
-            }
-            return (result, records)
-        }
-
-        /// The records of the one operation the run started, checked to share its id.
-        private func operation(_ records: [String]) throws -> [String] {
-            let start = try #require(records.first { $0.hasPrefix("start ") }, "no start record in \(records)")
-            let id = try #require(start.split(separator: " ").dropFirst().first, "\(start)")
-            #expect(id.hasPrefix("operation=") && id.count == "operation=".count + 12, "\(start)")
-            let mine = records.filter { $0.split(separator: " ").dropFirst().first == id }
-            #expect(mine == records, "records of another operation: \(records)")
-            return mine
         }
 
         /// The SF agents' password of the lab's cluster, from a node's SA_libvirtgp.cfg.
@@ -97,14 +20,14 @@ extension LabTests {
 
         @Test func aClusterMigrationIsAuditedFromStartToOutcomeWithJSONOutput() throws {
             let password = try self.agentPassword()
-            let (run, all) = try self.audited([
+            let (run, all) = try self.lab.audited([
                 "migrate", self.lab.domain, self.lab.destinationURI, "-c", self.lab.sourceURI, "--cluster",
                 "--persistent", "--undefine-source", "--json", "--log-level", "critical",
             ])
             #expect(run.exitCode == 0, "\(run.standardError)")
             // --json: standard output is the document alone.
             #expect((try? run.json) != nil, "\(run.standardOutput)")
-            let records = try self.operation(all)
+            let records = try auditedOperation(all)
             let start = try #require(records.first)
             for part in [
                 "command=migrate", "user=root", "uid=0", "from=", "domain=\(self.lab.domain)",
@@ -135,7 +58,7 @@ extension LabTests {
             #expect(!all.contains { $0.contains(password) }, "the SF agents' password is in a record")
 
             // Home again (audited too, not checked here).
-            let back = try self.audited([
+            let back = try self.lab.audited([
                 "migrate", self.lab.domain, self.lab.sourceURI, "-c", self.lab.destinationURI, "--cluster",
                 "--persistent", "--undefine-source", "--quiet",
             ])
@@ -146,11 +69,11 @@ extension LabTests {
         @Test func aFailedMigrationGivesAFailureOutcomeAndNoURIPassword() throws {
             // A domain the source does not run, to a destination whose URI carries a password.
             let destination = self.lab.destinationURI.replacing("://", with: "://auditor:Sekr1tPw@")
-            let (run, all) = try self.audited([
+            let (run, all) = try self.lab.audited([
                 "migrate", "no-such-domain-audit", destination, "-c", self.lab.sourceURI, "--json",
             ])
             #expect(run.exitCode != 0)
-            let records = try self.operation(all)
+            let records = try auditedOperation(all)
             #expect(
                 records.first?.contains("destination=\(destination.replacing("Sekr1tPw", with: "***"))") == true,
                 "\(records)"
@@ -163,9 +86,9 @@ extension LabTests {
 
         @Test func clusterPrepareAndRestoreByHandAreAuditedPerNode() throws {
             for command in ["prepare", "restore"] {
-                let (run, all) = try self.audited(["cluster", command, self.lab.domain, "--json"])
+                let (run, all) = try self.lab.audited(["cluster", command, self.lab.domain, "--json"])
                 #expect(run.exitCode == 0, "\(command): \(run.standardError)")
-                let records = try self.operation(all)
+                let records = try auditedOperation(all)
                 #expect(records.first?.contains("command=\"cluster \(command)\"") == true, "\(records)")
                 let step = command == "prepare" ? "name=sf-stopped" : "name=sf-started"
                 for node in self.lab.nodes {
@@ -176,7 +99,7 @@ extension LabTests {
         }
 
         @Test func readOnlyCommandsWriteNoRecord() throws {
-            let (run, all) = try self.audited(["status", self.lab.domain, "-c", self.lab.sourceURI, "--json"])
+            let (run, all) = try self.lab.audited(["status", self.lab.domain, "-c", self.lab.sourceURI, "--json"])
             #expect(run.exitCode == 0, "\(run.standardError)")
             #expect(all.isEmpty, "\(all)")
         }

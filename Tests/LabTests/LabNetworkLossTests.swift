@@ -96,6 +96,7 @@ extension LabTests {
             #expect(states.source == nil)
             try await guest.expectAliveAndIntact(after: before)
         }
+
         /// The tool dies while post-copy runs over a dead link, and libvirt marks post-copy failed: once the link is
         /// back, the resume command that the report names finishes the migration, and the guest is intact.
         @Test func theResumeCommandFinishesAPostCopyWhoseToolDied() async throws {
