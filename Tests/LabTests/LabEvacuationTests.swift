@@ -147,6 +147,54 @@ extension LabTests {
             try self.evacuateEverything(maxParallel: 2, plain: ["plain1", "plain2"])
         }
 
+        /// An evacuation as an auditor and a monitoring system see it: one operation in the system log with its
+        /// plan, each guest's end and the outcome; in the metrics file, each guest under its own `domain` label,
+        /// started, succeeded and counted as a cluster operation once.
+        @Test func anEvacuationIsAuditedAndCountedGuestByGuest() throws {
+            let directory = FileManager.default.temporaryDirectory.appending(path: "kvmm-lab-evacuation-\(UUID())")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let path = directory.appending(path: "kvmmigrate.prom").path
+            let before = try self.auditCounts()
+
+            let (result, records) = try self.lab.audited([
+                "evacuate", self.lab.sourceURI, "--json", "--allow-colocation", "--metrics-file", path,
+            ])
+            #expect(result.exitCode == 0, "\(result.standardError)")
+            let moved = ["domain1", "domain4"]
+            #expect(Set(try self.guests(result).keys) == Set(moved))
+            #expect(try self.placement()["hostA"] == [])
+
+            let operation = try auditedOperation(records)
+            #expect(operation.first?.hasPrefix("start ") == true, "\(operation)")
+            #expect(operation.first?.contains("evacuate") == true, "\(operation)")
+            #expect(operation.contains { $0.contains("step=planned") }, "\(operation)")
+            for guest in moved {
+                #expect(
+                    operation.contains {
+                        $0.contains("step=guest_finished") && $0.contains("guest=\(guest)") && $0.contains("moved=true")
+                    },
+                    "\(guest): \(operation)"
+                )
+            }
+            let outcome = operation.last ?? ""
+            #expect(outcome.hasPrefix("outcome "), "\(outcome)")
+            #expect(outcome.contains("exit_code=0") && outcome.contains("moved=2"), "\(outcome)")
+
+            let samples = try PrometheusFile.parse(path)
+            for guest in moved {
+                let domain = ["domain": guest]
+                #expect(PrometheusFile.value(samples, "kvmmigrate_migrations_started_total", domain) == 1, "\(guest)")
+                #expect(PrometheusFile.value(samples, "kvmmigrate_migrations_succeeded_total", domain) == 1, "\(guest)")
+                #expect(PrometheusFile.value(samples, "kvmmigrate_cluster_operations_total", domain) == 1, "\(guest)")
+                #expect(PrometheusFile.value(samples, "kvmmigrate_migration_in_progress", domain) == 0, "\(guest)")
+                #expect((PrometheusFile.value(samples, "kvmmigrate_migration_downtime_seconds", domain) ?? 0) > 0)
+            }
+            #expect(!samples.contains { $0.name == "kvmmigrate_migrations_failed_total" && $0.value > 0 })
+            try self.expectClusterHealthy()
+            try self.expectOneClusterOperationAtATime(since: before, operations: 2)
+        }
+
         @Test func aNodeGoesWhereItsClusterHasTheFewestNodes() throws {
             // hostB runs domain2 only; hostA runs two nodes, hostC one: domain2 goes to hostC, beside guest3.
             let dryRun = try run(
