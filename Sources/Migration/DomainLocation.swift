@@ -8,11 +8,24 @@ public struct DomainLocation: Sendable, Hashable {
     public var destinationState: DomainStateInfo?
     /// Set when a daemon could not be asked.
     public var problem: String?
+    /// Whether the source's daemon answered: when it did not, ``sourceState`` is `nil` because nobody knows.
+    public var sourceAnswered: Bool
+    /// Whether the destination's daemon answered: when it did not, ``destinationState`` is `nil` because nobody
+    /// knows.
+    public var destinationAnswered: Bool
 
-    public init(sourceState: DomainStateInfo?, destinationState: DomainStateInfo?, problem: String? = nil) {
+    public init(
+        sourceState: DomainStateInfo?,
+        destinationState: DomainStateInfo?,
+        problem: String? = nil,
+        sourceAnswered: Bool = true,
+        destinationAnswered: Bool = true
+    ) {
         self.sourceState = sourceState
         self.destinationState = destinationState
         self.problem = problem
+        self.sourceAnswered = sourceAnswered
+        self.destinationAnswered = destinationAnswered
     }
 
     /// Where the guest's one running copy is.

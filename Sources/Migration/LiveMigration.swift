@@ -173,6 +173,7 @@ public final class LiveMigration: Sendable {
         let uuid = prepared.domainUUID
         return await runBlocking(named: "locate domain") {
             var problems: [String] = []
+            var unanswered: Set<String> = []
             func state(on connection: Connection, _ role: String) -> DomainStateInfo? {
                 do throws(LibvirtError) {
                     var connection = connection
@@ -184,6 +185,7 @@ public final class LiveMigration: Sendable {
                     return nil
                 } catch {
                     problems.append("the \(role) \(connection.uri) does not answer: \(error.message)")
+                    unanswered.insert(role)
                     return nil
                 }
             }
@@ -192,7 +194,9 @@ public final class LiveMigration: Sendable {
             return DomainLocation(
                 sourceState: source,
                 destinationState: destination,
-                problem: problems.isEmpty ? nil : problems.joined(separator: "; ")
+                problem: problems.isEmpty ? nil : problems.joined(separator: "; "),
+                sourceAnswered: !unanswered.contains("source"),
+                destinationAnswered: !unanswered.contains("destination")
             )
         }
     }

@@ -181,8 +181,8 @@ extension MigrationReport {
         case .postCopyBroken:
             runningOn =
                 "SPLIT by a broken post-copy migration — do not stop either copy: source "
-                + "\(self.copyState(self.location.sourceState, role: "source")), destination "
-                + "\(self.copyState(self.location.destinationState, role: "destination"))"
+                + "\(Self.copyState(self.location.sourceState, answered: self.location.sourceAnswered)), destination "
+                + "\(Self.copyState(self.location.destinationState, answered: self.location.destinationAnswered))"
         }
         var rows: [(String, String)] = [
             ("running on", runningOn),
@@ -223,8 +223,7 @@ extension MigrationReport {
 
     /// One copy's state for the "running on" row: its state, "not answering" when its host could not be asked,
     /// or "no copy" when its host answered without one.
-    private func copyState(_ state: DomainStateInfo?, role: String) -> String {
-        if let state { return String(describing: state) }
-        return self.location.problem?.contains("the \(role) ") == true ? "not answering" : "no copy"
+    private static func copyState(_ state: DomainStateInfo?, answered: Bool) -> String {
+        state.map(String.init(describing:)) ?? (answered ? "no copy" : "not answering")
     }
 }

@@ -223,7 +223,8 @@ import Testing
             location: DomainLocation(
                 sourceState: failed,
                 destinationState: nil,
-                problem: "the destination qemu+tcp://10.77.0.2/system does not answer: client socket is closed"
+                problem: "the destination qemu+tcp://10.77.0.2/system does not answer: client socket is closed",
+                destinationAnswered: false
             )
         )
         #expect(unanswered.text.contains("source paused (post-copy failed), destination not answering"))
